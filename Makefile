@@ -1,0 +1,108 @@
+# CloudEvent Player: `make run` serves the app, `make test` runs every check and test.
+# Both install what they need (pinned, from crates.io, npm and Debian only) and skip what is there.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+NAME := cloudevent-player
+CRATE := cloudevent_player
+ROOT := $(CURDIR)
+export PATH := $(ROOT)/end2end/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+# Decides the file names the page asks for: /pkg/$(NAME).js and /pkg/$(NAME).wasm.
+export LEPTOS_OUTPUT_NAME := $(NAME)
+export CARGO_TERM_COLOR ?= never
+
+WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/{getline; gsub(/"/,"",$$3); print $$3}' Cargo.lock)
+SITE := target/site
+PKG := $(SITE)/pkg
+WASM_IN := target/wasm32-unknown-unknown/wasm-release/$(CRATE).wasm
+SERVER := target/release/$(NAME)
+SSR := --no-default-features --features ssr
+HYDRATE := --lib --target wasm32-unknown-unknown --no-default-features --features hydrate
+SRC := $(shell find src -type f) Cargo.toml Cargo.lock .cargo/config.toml
+ARGS ?=
+
+.PHONY: help run test tools build site server lint unit e2e bench clean
+
+help:
+	@echo "make run    build in release and serve http://127.0.0.1:8080 (ARGS='--listen 0.0.0.0:8080 ...')"
+	@echo "make test   fmt, clippy (server and wasm), unit and integration tests, Playwright end-to-end"
+	@echo "make bench  benchmarks against their in-run baselines"
+
+run: build
+	$(SERVER) $(ARGS)
+
+test: tools lint unit build e2e
+
+build: site server
+
+## tools: each step runs only when what it installs is missing or at the wrong version.
+tools: .tools/rust-target .tools/wasm-bindgen .tools/chromium end2end/.npm-stamp
+
+.tools/rust-target:
+	rustup target add wasm32-unknown-unknown
+	@mkdir -p .tools && touch $@
+
+.tools/wasm-bindgen: Cargo.lock
+	@if [ "$$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $(WASM_BINDGEN_VERSION)" ]; then \
+	  echo "installing wasm-bindgen-cli $(WASM_BINDGEN_VERSION)"; \
+	  cargo install wasm-bindgen-cli --version "=$(WASM_BINDGEN_VERSION)" --locked; \
+	fi
+	@mkdir -p .tools && touch $@
+
+.tools/chromium:
+	@if ! command -v chromium >/dev/null; then \
+	  $$(command -v sudo || true) apt-get update && $$(command -v sudo || true) apt-get install -y --no-install-recommends chromium; \
+	fi
+	@mkdir -p .tools && touch $@
+
+end2end/.npm-stamp: end2end/package.json end2end/package-lock.json
+	cd end2end && npm ci --no-audit --no-fund
+	@touch $@
+
+## build
+site: $(PKG)/$(NAME).wasm $(PKG)/$(NAME).css public-files
+
+$(WASM_IN): $(SRC) .tools/rust-target
+	cargo build --locked $(HYDRATE) --profile wasm-release
+	@touch $@
+
+$(PKG)/$(NAME).wasm: $(WASM_IN) .tools/wasm-bindgen end2end/.npm-stamp
+	@mkdir -p $(PKG)
+	wasm-bindgen --target web --out-dir $(PKG) --out-name $(NAME) $(WASM_IN)
+	wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int $(PKG)/$(NAME)_bg.wasm -o $@
+	rm -f $(PKG)/$(NAME)_bg.wasm $(PKG)/$(NAME)_bg.wasm.d.ts
+	@echo "wasm: $$(stat -c %s $@) bytes raw, $$(gzip -9c $@ | wc -c) bytes gzip"
+
+$(PKG)/$(NAME).css: style/main.css
+	@mkdir -p $(PKG)
+	cp $< $@
+
+public-files:
+	@mkdir -p $(SITE)
+	cp -R public/. $(SITE)/
+
+server: $(SERVER)
+
+$(SERVER): $(SRC)
+	cargo build --locked --release --bin $(NAME) $(SSR)
+	@touch $@
+
+## checks
+lint: .tools/rust-target
+	cargo fmt --all -- --check
+	cargo clippy --locked --all-targets $(SSR) -- -D warnings
+	cargo clippy --locked $(HYDRATE) -- -D warnings
+
+# Release profile: the test build reuses the dependencies the server build compiles.
+unit:
+	cargo test --locked --release $(SSR)
+
+e2e: build .tools/chromium end2end/.npm-stamp
+	cd end2end && npx playwright test
+
+clean:
+	cargo clean
+	rm -rf .tools end2end/node_modules end2end/.npm-stamp

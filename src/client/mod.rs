@@ -1,0 +1,4 @@
+//! Browser hooks. Each one has its real body under `hydrate` and an inert stub on the server, so
+//! components build for both targets. Policy lives in `core`; hooks only move bytes and events.
+
+pub mod theme;

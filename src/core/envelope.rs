@@ -1,0 +1,136 @@
+//! What the history stores per event (DESIGN §2): the validated event plus how and when it arrived,
+//! and the request as received. Shared by the server (which writes it) and the browser (which reads it).
+
+use crate::core::cloudevent::{CloudEvent, Mode, Warning};
+use crate::core::id::EventId;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// Most bytes of a request body kept "as received" (DESIGN §2).
+pub const MAX_RECORDED_BODY: usize = 64 * 1024;
+
+/// Headers that never leave the server: credentials.
+const REDACTED_HEADERS: [&str; 3] = ["authorization", "cookie", "proxy-authorization"];
+
+/// A stored event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Envelope {
+    /// History id, `<unix-ms>-<n>`.
+    pub id: EventId,
+    /// When the server accepted it, RFC 3339 UTC with milliseconds.
+    pub received_at: String,
+    /// The HTTP binding mode it arrived in.
+    pub mode: Mode,
+    /// The history id of an earlier event with the same `source` and `id`: a producer's retry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duplicate_of: Option<EventId>,
+    /// SHOULD-level findings, shown as a badge.
+    #[serde(default)]
+    pub warnings: Vec<Warning>,
+    /// The event in the JSON event format, exactly as streamed.
+    pub event: CloudEvent,
+    /// The request it came in, as received (one allocation shared by every event of a batch).
+    pub request: Arc<RequestRecord>,
+}
+
+/// An HTTP request as received, for "as received" views and the rejected lane.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct RequestRecord {
+    pub method: String,
+    /// Path and query.
+    pub path: String,
+    /// Header name (lowercase) and value pairs in arrival order, credentials removed. Values that
+    /// are not UTF-8 are shown lossily.
+    pub headers: Vec<(String, String)>,
+    /// The body, when it is UTF-8 (cut at [`MAX_RECORDED_BODY`] on a character boundary).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    /// The body as standard base64, when it is not UTF-8 (cut at [`MAX_RECORDED_BODY`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_base64: Option<String>,
+    /// Size of the whole body in bytes.
+    pub body_size: usize,
+    /// True when `body`/`body_base64` hold only the first [`MAX_RECORDED_BODY`] bytes.
+    #[serde(default)]
+    pub body_truncated: bool,
+}
+
+impl RequestRecord {
+    /// Records a request: drops credentials, keeps at most [`MAX_RECORDED_BODY`] bytes of body.
+    pub fn new<'a>(
+        method: &str,
+        path: &str,
+        headers: impl IntoIterator<Item = (&'a str, &'a [u8])>,
+        body: &[u8],
+    ) -> Self {
+        use base64::Engine as _;
+        let headers = headers
+            .into_iter()
+            .filter(|(name, _)| !REDACTED_HEADERS.iter().any(|r| name.eq_ignore_ascii_case(r)))
+            .map(|(name, value)| (name.to_ascii_lowercase(), String::from_utf8_lossy(value).into_owned()))
+            .collect();
+        let kept = &body[..body.len().min(MAX_RECORDED_BODY)];
+        let (text, base64) = match std::str::from_utf8(kept) {
+            Ok(text) => (Some(text.to_owned()), None),
+            // A cut inside a multi-byte character is still text: keep what is valid.
+            Err(e) if e.error_len().is_none() && kept.len() < body.len() => {
+                (Some(String::from_utf8_lossy(&kept[..e.valid_up_to()]).into_owned()), None)
+            }
+            Err(_) => (None, Some(base64::engine::general_purpose::STANDARD.encode(kept))),
+        };
+        let (body_text, body_base64) = if body.is_empty() { (None, None) } else { (text, base64) };
+        Self {
+            method: method.to_owned(),
+            path: path.to_owned(),
+            headers,
+            body: body_text,
+            body_base64,
+            body_size: body.len(),
+            body_truncated: body.len() > MAX_RECORDED_BODY,
+        }
+    }
+
+    /// The first value of header `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn drops_credentials_and_lowercases_names() {
+        let record = RequestRecord::new(
+            "POST",
+            "/events",
+            [("Authorization", &b"Bearer secret"[..]), ("Cookie", b"a=b"), ("CE-ID", b"1"), ("ce-id", b"2")],
+            b"{}",
+        );
+        assert_eq!(record.headers, vec![("ce-id".into(), "1".into()), ("ce-id".into(), "2".into())]);
+        assert_eq!(record.header("CE-Id"), Some("1"));
+        assert_eq!(record.body.as_deref(), Some("{}"));
+        assert!(!record.body_truncated);
+    }
+
+    #[test]
+    fn keeps_binary_bodies_as_base64_and_cuts_large_ones() {
+        let record = RequestRecord::new("POST", "/", [], &[0xff, 0x00, 0x01]);
+        assert_eq!(record.body, None);
+        assert_eq!(record.body_base64.as_deref(), Some("/wAB"));
+
+        let big = "é".repeat(MAX_RECORDED_BODY); // 2 bytes each: the cut falls inside characters
+        let record = RequestRecord::new("POST", "/", [], big.as_bytes());
+        assert!(record.body_truncated);
+        assert_eq!(record.body_size, big.len());
+        let kept = record.body.expect("text stays text when cut mid-character");
+        assert!(kept.len() <= MAX_RECORDED_BODY && kept.len() >= MAX_RECORDED_BODY - 1);
+    }
+
+    #[test]
+    fn empty_body_records_nothing() {
+        let record = RequestRecord::new("POST", "/", [], b"");
+        assert_eq!((record.body, record.body_base64, record.body_size), (None, None, 0));
+    }
+}

@@ -1,0 +1,8 @@
+//! Pure logic shared by the server and the browser. No I/O, no leptos, axum, tokio or web-sys:
+//! plain inputs in, values or typed errors out, unit-tested on the host.
+
+pub mod cloudevent;
+pub mod envelope;
+pub mod glob;
+pub mod id;
+pub mod sse;

@@ -1,0 +1,173 @@
+//! The JSON API (DESIGN §5): history pages, one event, clear, status, rejections, metrics.
+
+use crate::core::envelope::Envelope;
+use crate::core::id::EventId;
+use crate::server::AppState;
+use crate::server::error::{ApiError, Result};
+use crate::server::event_log::{HistoryStats, LogError, Range};
+use crate::server::rejections::Rejection;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// Most events or rejections one request may ask for.
+pub const MAX_LIMIT: usize = 1000;
+/// Page size when `limit` is absent.
+pub const DEFAULT_LIMIT: usize = 100;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/events", get(list_events).delete(clear_events))
+        .route("/api/events/{id}", get(get_event))
+        .route("/api/rejections", get(list_rejections))
+        .route("/api/status", get(get_status))
+        .route("/metrics", get(get_metrics))
+}
+
+impl From<LogError> for ApiError {
+    fn from(error: LogError) -> Self {
+        match error {
+            LogError::Unavailable(why) => ApiError::Unavailable(why),
+        }
+    }
+}
+
+/// Raw query values: parsed by hand so every malformed value gets our error shape.
+#[derive(Debug, Default, Deserialize)]
+pub struct PageQuery {
+    after: Option<String>,
+    before: Option<String>,
+    limit: Option<String>,
+}
+
+/// `GET /api/events` answer.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct EventsPage<E = Envelope> {
+    pub events: Vec<E>,
+    pub has_more: bool,
+}
+
+fn query<T: Default>(query: std::result::Result<Query<T>, QueryRejection>) -> Result<T> {
+    query.map(|Query(q)| q).map_err(|e| ApiError::BadQuery(e.body_text()))
+}
+
+/// Parses an id from query or path; `what` names where it came from.
+pub fn parse_id(what: &str, value: &str) -> Result<EventId> {
+    value.parse().map_err(|e| ApiError::BadQuery(format!("{what}: {e}")))
+}
+
+/// `limit`: 1 to [`MAX_LIMIT`], default [`DEFAULT_LIMIT`].
+pub fn parse_limit(value: Option<&str>) -> Result<usize> {
+    let Some(value) = value else { return Ok(DEFAULT_LIMIT) };
+    match value.parse::<usize>() {
+        Ok(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
+        _ => Err(ApiError::BadQuery(format!("limit: `{value}` is not a whole number from 1 to {MAX_LIMIT}"))),
+    }
+}
+
+/// `GET /api/events?after=&before=&limit=`: oldest first. With only `before`, the newest events
+/// before it (paging backwards); otherwise the oldest after `after`.
+async fn list_events(
+    State(state): State<AppState>,
+    raw: std::result::Result<Query<PageQuery>, QueryRejection>,
+) -> Result<Json<EventsPage<serde_json::Value>>> {
+    let q = query(raw)?;
+    let after = q.after.as_deref().map(|v| parse_id("after", v)).transpose()?;
+    let before = q.before.as_deref().map(|v| parse_id("before", v)).transpose()?;
+    let limit = parse_limit(q.limit.as_deref())?;
+    let from_end = before.is_some() && after.is_none();
+    let page = state.log.range(Range { after, before, limit, from_end }).await?;
+    let events = page
+        .entries
+        .iter()
+        .map(|e| serde_json::to_value(&e.envelope).expect("an envelope always serializes"))
+        .collect();
+    Ok(Json(EventsPage { events, has_more: page.has_more }))
+}
+
+/// `GET /api/events/{id}`.
+async fn get_event(State(state): State<AppState>, Path(id): Path<String>) -> Result<impl IntoResponse> {
+    let id = parse_id("id", &id)?;
+    let entry = state
+        .log
+        .get(id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no event {id} in the history")))?;
+    Ok(Json(serde_json::to_value(&entry.envelope).expect("an envelope always serializes")))
+}
+
+/// `DELETE /api/events`: every tab gets `cleared`.
+async fn clear_events(State(state): State<AppState>) -> Result<Json<serde_json::Value>> {
+    let cleared = state.log.clear().await?;
+    Ok(Json(serde_json::json!({ "cleared": cleared })))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct LimitQuery {
+    limit: Option<String>,
+}
+
+/// `GET /api/rejections?limit=`: newest first.
+async fn list_rejections(
+    State(state): State<AppState>,
+    raw: std::result::Result<Query<LimitQuery>, QueryRejection>,
+) -> Result<Json<serde_json::Value>> {
+    let limit = parse_limit(query(raw)?.limit.as_deref())?;
+    let rejections: Vec<Arc<Rejection>> = state.rejections.recent(limit);
+    Ok(Json(serde_json::json!({ "rejections": rejections })))
+}
+
+/// `GET /api/status` answer.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Status {
+    /// Open `/stream` connections on this server.
+    pub clients: i64,
+    /// Events stored since start.
+    pub total_events: u64,
+    /// Refused ingest requests kept for the rejected lane.
+    pub rejected: usize,
+    pub history: HistoryStatus,
+    pub backend: String,
+    pub uptime_s: u64,
+    pub version: String,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct HistoryStatus {
+    pub len: usize,
+    pub capacity: usize,
+    pub first_id: Option<EventId>,
+    pub last_id: Option<EventId>,
+}
+
+impl From<HistoryStats> for HistoryStatus {
+    fn from(s: HistoryStats) -> Self {
+        Self { len: s.len, capacity: s.capacity, first_id: s.first_id, last_id: s.last_id }
+    }
+}
+
+async fn get_status(State(state): State<AppState>) -> Result<Json<Status>> {
+    let stats = state.log.stats().await?;
+    Ok(Json(Status {
+        clients: state.metrics.stream_clients.get(),
+        total_events: stats.total_appended,
+        rejected: state.rejections.len(),
+        history: stats.into(),
+        backend: state.log.backend().to_owned(),
+        uptime_s: state.started.elapsed().as_secs(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+    }))
+}
+
+/// `GET /metrics`: OpenMetrics text.
+async fn get_metrics(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
+        state.metrics.render(),
+    )
+}

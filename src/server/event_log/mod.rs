@@ -1,0 +1,92 @@
+//! The history behind one narrow interface (DESIGN §3), so the memory ring and Redis Streams are
+//! interchangeable. Backends assign ids, mark duplicates and publish to the hub in id order.
+
+pub mod memory;
+
+use crate::core::cloudevent::{Mode, Validated};
+use crate::core::envelope::RequestRecord;
+use crate::core::id::EventId;
+use crate::server::hub::Entry;
+use futures::future::BoxFuture;
+use serde::Serialize;
+use std::sync::Arc;
+
+pub use memory::MemoryLog;
+
+/// Why the log could not answer.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum LogError {
+    /// The backend is unreachable; nothing was stored.
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+pub type LogResult<T> = Result<T, LogError>;
+
+/// One ingest request's events, appended all together or not at all.
+#[derive(Debug)]
+pub struct Batch {
+    pub mode: Mode,
+    pub events: Vec<Validated>,
+    pub request: RequestRecord,
+    /// RFC 3339 time of arrival.
+    pub received_at: String,
+}
+
+/// A slice of the history: events with `after < id < before`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Range {
+    pub after: Option<EventId>,
+    pub before: Option<EventId>,
+    pub limit: usize,
+    /// Take the newest `limit` of the slice instead of the oldest.
+    pub from_end: bool,
+}
+
+/// Events of a [`Range`], oldest first.
+#[derive(Debug, Clone, Default)]
+pub struct Page {
+    pub entries: Vec<Arc<Entry>>,
+    /// More events of the slice exist beyond those returned.
+    pub has_more: bool,
+}
+
+/// Size and bounds of the history, for `/api/status` and replay decisions.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct HistoryStats {
+    pub len: usize,
+    pub capacity: usize,
+    pub first_id: Option<EventId>,
+    pub last_id: Option<EventId>,
+    /// Events appended since start (not reduced by eviction or clear).
+    #[serde(skip)]
+    pub total_appended: u64,
+    /// Largest id dropped because the history was full; replay after an older id is incomplete.
+    #[serde(skip)]
+    pub evicted_through: Option<EventId>,
+    /// Largest id removed by a clear.
+    #[serde(skip)]
+    pub cleared_through: Option<EventId>,
+    /// Ids below this were not issued by this history (e.g. by a memory log before a restart).
+    #[serde(skip)]
+    pub origin: EventId,
+    /// Newest id ever issued, even if cleared or evicted since.
+    #[serde(skip)]
+    pub last_issued: Option<EventId>,
+}
+
+/// Storage of the history. Implementations are cheap to share (`Arc<dyn EventLog>`).
+pub trait EventLog: Send + Sync + 'static {
+    /// Stores every event of `batch` with fresh increasing ids, marks duplicates (same `source` and
+    /// `id` as an event in the history), and publishes them to the hub in id order.
+    fn append(&self, batch: Batch) -> BoxFuture<'_, LogResult<Vec<Arc<Entry>>>>;
+    /// A slice of the history, oldest first.
+    fn range(&self, range: Range) -> BoxFuture<'_, LogResult<Page>>;
+    /// One event by history id.
+    fn get(&self, id: EventId) -> BoxFuture<'_, LogResult<Option<Arc<Entry>>>>;
+    /// Removes every event, publishes `Cleared`, and returns how many were removed.
+    fn clear(&self) -> BoxFuture<'_, LogResult<usize>>;
+    fn stats(&self) -> BoxFuture<'_, LogResult<HistoryStats>>;
+    /// `"memory"` or `"redis"`.
+    fn backend(&self) -> &'static str;
+}

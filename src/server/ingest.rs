@@ -1,0 +1,118 @@
+//! `POST /`, `/events`, `/events/pub`: CloudEvents in binary, structured or batch mode (DESIGN §2),
+//! and the CloudEvents webhook handshake (`OPTIONS`). Decoding and validation live in `core`.
+
+use crate::core::cloudevent::{self, Limits};
+use crate::core::envelope::RequestRecord;
+use crate::server::AppState;
+use crate::server::error::ApiError;
+use crate::server::event_log::{Batch, LogError};
+use crate::server::metrics::{ModeLabel, ReasonLabel};
+use crate::server::rejections::Rejection;
+use axum::Json;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, post};
+use axum::{Router, body::Bytes};
+use serde::{Deserialize, Serialize};
+
+/// `202 Accepted` body.
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+pub struct Accepted {
+    pub accepted: usize,
+    /// History ids of the stored events, in order.
+    pub ids: Vec<String>,
+}
+
+/// The ingest routes. `/` also serves the app (GET), so these merge with the page routes.
+pub fn routes(max_body: usize) -> Router<AppState> {
+    let ingest = || -> MethodRouter<AppState> { post(post_events).options(webhook_handshake) };
+    Router::new()
+        .route("/", ingest())
+        .route("/events", ingest())
+        .route("/events/pub", ingest())
+        .layer(DefaultBodyLimit::max(max_body))
+}
+
+/// RFC 3339 UTC with milliseconds, the form of `received_at` and rejection times.
+pub fn now_rfc3339() -> String {
+    humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string()
+}
+
+/// Decodes, validates and stores one request's events; all or nothing.
+async fn post_events(
+    State(state): State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let received_at = now_rfc3339();
+    let pairs: Vec<(&str, &[u8])> = headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes())).collect();
+    let path = uri.path_and_query().map_or("/", |p| p.as_str());
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) => {
+            let error = if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::BodyTooLarge { limit: state.config.max_body }
+            } else {
+                ApiError::BodyUnreadable(rejection.body_text())
+            };
+            let request = RequestRecord::new(method.as_str(), path, pairs.iter().copied(), b"");
+            return reject(&state, error, request, received_at);
+        }
+    };
+    let request = RequestRecord::new(method.as_str(), path, pairs.iter().copied(), &body);
+    let limits = Limits { max_batch: usize::try_from(state.config.max_batch).unwrap_or(usize::MAX) };
+    let (mode, events) = match cloudevent::decode(&pairs, &body, &limits) {
+        Ok(decoded) => decoded,
+        Err(error) => return reject(&state, error.into(), request, received_at),
+    };
+    if events.is_empty() {
+        return accepted(Vec::new());
+    }
+    let count = events.len() as u64;
+    let batch = Batch { mode, events, request: request.clone(), received_at: received_at.clone() };
+    match state.log.append(batch).await {
+        Ok(entries) => {
+            state.metrics.events_accepted.get_or_create(&ModeLabel { mode: mode.as_str() }).inc_by(count);
+            accepted(entries.iter().map(|e| e.id().to_string()).collect())
+        }
+        Err(LogError::Unavailable(why)) => reject(&state, ApiError::Unavailable(why), request, received_at),
+    }
+}
+
+fn accepted(ids: Vec<String>) -> Response {
+    (StatusCode::ACCEPTED, Json(Accepted { accepted: ids.len(), ids })).into_response()
+}
+
+/// Answers `error`, and keeps and broadcasts the refused request.
+fn reject(state: &AppState, error: ApiError, request: RequestRecord, time: String) -> Response {
+    tracing::debug!(code = error.code(), "ingest rejected: {error}");
+    state.metrics.requests_rejected.get_or_create(&ReasonLabel { reason: error.code() }).inc();
+    state.rejections.record(Rejection {
+        time,
+        status: error.status().as_u16(),
+        error: error.body(),
+        request,
+    });
+    error.into_response()
+}
+
+/// CloudEvents HTTP webhook spec §4: validation handshake. Any origin may deliver, at any rate.
+async fn webhook_handshake(headers: HeaderMap) -> Response {
+    let allow = [(header::ALLOW, HeaderValue::from_static("OPTIONS, POST"))];
+    match headers.get("webhook-request-origin") {
+        Some(origin) => (
+            StatusCode::OK,
+            allow,
+            [
+                ("webhook-allowed-origin", origin.clone()),
+                ("webhook-allowed-rate", HeaderValue::from_static("*")),
+            ],
+        )
+            .into_response(),
+        None => (StatusCode::NO_CONTENT, allow).into_response(),
+    }
+}

@@ -1,0 +1,170 @@
+//! The axum shell around `core`: shared state, the router, and the serve loop.
+
+pub mod api;
+pub mod config;
+pub mod error;
+pub mod event_log;
+pub mod hub;
+pub mod ingest;
+pub mod metrics;
+pub mod rejections;
+pub mod stream;
+
+use crate::app::{App, shell};
+use axum::http::Uri;
+use axum::routing::{any, get};
+use axum::{Router, extract::FromRef};
+use config::Config;
+use error::ApiError;
+use event_log::{EventLog, MemoryLog};
+use hub::Hub;
+use leptos::config::{LeptosOptions, get_configuration};
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use metrics::Metrics;
+use rejections::Rejections;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::{path::Path, sync::Arc};
+use tokio_util::sync::CancellationToken;
+
+/// Messages buffered per stream subscriber before it counts as lagging and catches up from the log.
+const HUB_CAPACITY: usize = 4096;
+
+/// State shared by every handler. Cheap to clone.
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub config: Arc<Config>,
+    pub log: Arc<dyn EventLog>,
+    pub hub: Hub,
+    pub rejections: Arc<Rejections>,
+    pub metrics: Arc<Metrics>,
+    pub started: Instant,
+    /// Identifies this server's stream in `connected` frames.
+    pub stream_id: Arc<str>,
+    /// Cancelled on shutdown, so open streams end and a graceful exit never waits on them.
+    pub shutdown: CancellationToken,
+}
+
+impl AppState {
+    /// State with the memory backend sized by `config`.
+    pub fn new(config: Config, leptos_options: LeptosOptions) -> Self {
+        let hub = Hub::new(HUB_CAPACITY);
+        let capacity = usize::try_from(config.history).unwrap_or(usize::MAX);
+        let log: Arc<dyn EventLog> = Arc::new(MemoryLog::new(capacity, hub.clone()));
+        Self {
+            leptos_options,
+            config: Arc::new(config),
+            log,
+            rejections: Arc::new(Rejections::new(hub.clone())),
+            hub,
+            metrics: Arc::new(Metrics::default()),
+            started: Instant::now(),
+            stream_id: new_stream_id().into(),
+            shutdown: CancellationToken::new(),
+        }
+    }
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot read Leptos.toml: {0}")]
+    LeptosConfig(String),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: std::net::SocketAddr, source: std::io::Error },
+    #[error("server error: {0}")]
+    Serve(#[from] std::io::Error),
+}
+
+/// Every route: health checks and the Leptos pages, with static files as the fallback.
+pub fn router(state: AppState) -> Router {
+    let options = state.leptos_options.clone();
+    let routes = generate_route_list(App);
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/health", get(healthz))
+        .merge(ingest::routes(state.config.max_body))
+        .merge(api::routes())
+        .merge(stream::routes())
+        .route("/api/{*rest}", any(api_not_found))
+        .leptos_routes(&state, routes, move || shell(options.clone()))
+        .method_not_allowed_fallback(method_not_allowed)
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .with_state(state)
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
+}
+
+/// Unknown API paths get JSON, not the app's HTML 404 page.
+async fn api_not_found(uri: Uri) -> ApiError {
+    ApiError::NotFound(format!("no API route {}", uri.path()))
+}
+
+/// A fresh id per server start: unique enough to tell two runs apart, no randomness needed.
+fn new_stream_id() -> String {
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    format!("{:x}-{:x}", nanos, std::process::id())
+}
+
+/// `GET /healthz`: the process is up and serving.
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// Site options from `Leptos.toml` when it is in the working directory, else from `LEPTOS_*`
+/// variables; `--listen` wins over both.
+pub fn leptos_options(config: &Config) -> Result<LeptosOptions, StartError> {
+    let file = Path::new("Leptos.toml");
+    let conf = get_configuration(file.exists().then_some("Leptos.toml"))
+        .map_err(|e| StartError::LeptosConfig(e.to_string()))?;
+    let mut options = conf.leptos_options;
+    if let Some(listen) = config.listen {
+        options.site_addr = listen;
+    }
+    Ok(options)
+}
+
+/// Binds, serves, and returns after Ctrl-C or SIGTERM once in-flight requests have finished.
+pub async fn serve(config: Config) -> Result<(), StartError> {
+    let options = leptos_options(&config)?;
+    let addr = options.site_addr;
+    let listener =
+        tokio::net::TcpListener::bind(addr).await.map_err(|source| StartError::Bind { addr, source })?;
+    let state = AppState::new(config, options);
+    let shutdown = state.shutdown.clone();
+    let app = router(state);
+    tracing::info!("listening on http://{addr}");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            tracing::info!("shutting down: closing streams, finishing requests");
+            shutdown.cancel();
+        })
+        .await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

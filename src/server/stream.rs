@@ -1,0 +1,332 @@
+//! `GET /stream` (DESIGN §4): replay, then live frames from the hub, with pings. A subscriber that
+//! lags behind the broadcast buffer catches up from the log; only past the history does it get a `gap`.
+
+use crate::core::cloudevent::CloudEvent;
+use crate::core::glob::Glob;
+use crate::core::id::EventId;
+use crate::core::sse::Frame;
+use crate::server::AppState;
+use crate::server::api::parse_id;
+use crate::server::error::{ApiError, Result};
+use crate::server::event_log::{EventLog, HistoryStats, Range};
+use crate::server::hub::Message;
+use crate::server::ingest::now_rfc3339;
+use crate::server::metrics::Metrics;
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::Deserialize;
+use serde_json::json;
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::broadcast::{self, error::RecvError};
+use tokio::time::{Instant, Interval, MissedTickBehavior};
+use tokio_util::sync::CancellationToken;
+
+/// Client reconnect delay announced in the first frame (ms).
+pub const RETRY_MS: u64 = 3000;
+/// History page size while replaying or catching up.
+const PAGE: usize = 1000;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/stream", get(get_stream))
+}
+
+/// Raw query values, parsed by hand so a bad one is a 400 in our error shape.
+#[derive(Debug, Default, Deserialize)]
+pub struct StreamQuery {
+    #[serde(rename = "lastEventId")]
+    last_event_id: Option<String>,
+    replay: Option<String>,
+    #[serde(rename = "type")]
+    ty: Option<String>,
+    source: Option<String>,
+    subject: Option<String>,
+}
+
+/// `?type=`, `?source=`, `?subject=` with `*` wildcards, AND-combined.
+#[derive(Debug, Default)]
+pub struct StreamFilter {
+    ty: Option<Glob>,
+    source: Option<Glob>,
+    subject: Option<Glob>,
+}
+
+impl StreamFilter {
+    /// An event without a subject never matches a subject filter.
+    pub fn matches(&self, event: &CloudEvent) -> bool {
+        self.ty.as_ref().is_none_or(|g| g.is_match(event.ty()))
+            && self.source.as_ref().is_none_or(|g| g.is_match(event.source()))
+            && self.subject.as_ref().is_none_or(|g| event.subject().is_some_and(|s| g.is_match(s)))
+    }
+}
+
+/// Where a stream starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Start {
+    Live,
+    After(EventId),
+    Last(usize),
+}
+
+fn parse_start(headers: &HeaderMap, query: &StreamQuery) -> Result<Start> {
+    let header = headers
+        .get("last-event-id")
+        .map(|v| v.to_str().map_err(|_| ApiError::BadHeader("Last-Event-ID: not visible ASCII".into())))
+        .transpose()?
+        .map(str::trim)
+        .filter(|v| !v.is_empty());
+    if let Some(id) = header {
+        return parse_id("Last-Event-ID", id)
+            .map_err(|e| ApiError::BadHeader(e.to_string()))
+            .map(Start::After);
+    }
+    if let Some(id) = query.last_event_id.as_deref().filter(|v| !v.is_empty()) {
+        return parse_id("lastEventId", id).map(Start::After);
+    }
+    match query.replay.as_deref() {
+        None => Ok(Start::Live),
+        Some(n) => n
+            .parse::<usize>()
+            .map(Start::Last)
+            .map_err(|_| ApiError::BadQuery(format!("replay: `{n}` is not a whole number of events"))),
+    }
+}
+
+async fn get_stream(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    raw: std::result::Result<Query<StreamQuery>, QueryRejection>,
+) -> Result<Response> {
+    let Query(query) = raw.map_err(|e| ApiError::BadQuery(e.body_text()))?;
+    let start = parse_start(&headers, &query)?;
+    let filter = StreamFilter {
+        ty: query.ty.as_deref().map(Glob::new),
+        source: query.source.as_deref().map(Glob::new),
+        subject: query.subject.as_deref().map(Glob::new),
+    };
+    // Subscribe before reading the history: nothing appended in between can be missed.
+    let rx = state.hub.subscribe();
+    let stats = state.log.stats().await?;
+    let mut subscription = Subscription::new(&state, rx, filter, &stats);
+    subscription.start(start, &stats).await?;
+
+    let body = futures::stream::unfold(subscription, |mut s| async move {
+        s.next().await.map(|bytes| (Ok::<_, std::convert::Infallible>(bytes), s))
+    });
+    Ok((
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream")),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+            // Tell nginx-style proxies not to buffer the stream.
+            (header::HeaderName::from_static("x-accel-buffering"), HeaderValue::from_static("no")),
+        ],
+        Body::from_stream(body),
+    )
+        .into_response())
+}
+
+/// Counts the connection in `stream_clients` for as long as it lives.
+struct ClientGuard(Arc<Metrics>);
+
+impl ClientGuard {
+    fn new(metrics: Arc<Metrics>) -> Self {
+        metrics.stream_clients.inc();
+        Self(metrics)
+    }
+}
+
+impl Drop for ClientGuard {
+    fn drop(&mut self) {
+        self.0.stream_clients.dec();
+    }
+}
+
+/// One client's position in the stream.
+struct Subscription {
+    log: Arc<dyn EventLog>,
+    rx: broadcast::Receiver<Message>,
+    filter: StreamFilter,
+    metrics: Arc<Metrics>,
+    shutdown: CancellationToken,
+    ping: Interval,
+    /// Frames ready to write (replay, catch-up, control frames).
+    pending: VecDeque<Bytes>,
+    /// Newest event id handled (sent or filtered out); catch-up resumes after it.
+    cursor: EventId,
+    /// Live events at or below this id were already given by replay or catch-up.
+    skip_through: EventId,
+    done: bool,
+    _guard: ClientGuard,
+}
+
+impl Subscription {
+    fn new(
+        state: &AppState,
+        rx: broadcast::Receiver<Message>,
+        filter: StreamFilter,
+        stats: &HistoryStats,
+    ) -> Self {
+        let period = state.config.ping_interval;
+        let mut ping = tokio::time::interval_at(Instant::now() + period, period);
+        ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let mut pending = VecDeque::new();
+        pending.push_back(Bytes::from(Frame::default().with_retry(RETRY_MS).encode()));
+        let connected = json!({
+            "server": "cloudevent-player",
+            "version": env!("CARGO_PKG_VERSION"),
+            "stream_id": &*state.stream_id,
+            "ping_interval_ms": duration_ms(period),
+            "last_id": stats.last_id,
+        });
+        pending.push_back(frame("connected", connected));
+        Self {
+            log: Arc::clone(&state.log),
+            rx,
+            filter,
+            metrics: Arc::clone(&state.metrics),
+            shutdown: state.shutdown.clone(),
+            ping,
+            pending,
+            cursor: stats.last_id.unwrap_or_default(),
+            skip_through: EventId::ZERO,
+            done: false,
+            _guard: ClientGuard::new(Arc::clone(&state.metrics)),
+        }
+    }
+
+    /// Queues the replay asked for. `stats` was read after subscribing.
+    async fn start(&mut self, start: Start, stats: &HistoryStats) -> Result<()> {
+        match start {
+            Start::Live => Ok(()),
+            Start::Last(0) => Ok(()),
+            Start::Last(n) => {
+                let page = self.log.range(Range { limit: n, from_end: true, ..Range::default() }).await?;
+                match page.entries.first() {
+                    Some(first) => self.replay_from(prev(first.id())).await,
+                    None => Ok(()),
+                }
+            }
+            Start::After(last) => {
+                let issued_here =
+                    stats.origin <= last && stats.last_issued.is_none_or(|newest| last <= newest);
+                if !issued_here {
+                    self.gap(json!({"reason": "unknown_id", "last_event_id": last, "missed": null}));
+                    return self.replay_from(EventId::ZERO).await;
+                }
+                if stats.evicted_through.is_some_and(|evicted| evicted > last) {
+                    self.gap(json!({"reason": "history_exceeded", "last_event_id": last, "missed": null}));
+                } else if stats.cleared_through.is_some_and(|cleared| cleared > last) {
+                    self.pending.push_back(frame("cleared", json!({ "through": stats.cleared_through })));
+                }
+                self.replay_from(last).await
+            }
+        }
+    }
+
+    /// Queues every stored event after `after` that passes the filter; live events up to the newest
+    /// queued one are then skipped.
+    async fn replay_from(&mut self, after: EventId) -> Result<()> {
+        let mut cursor = after;
+        loop {
+            let page = self.log.range(Range { after: Some(cursor), limit: PAGE, ..Range::default() }).await?;
+            for entry in &page.entries {
+                if self.filter.matches(&entry.envelope.event) {
+                    self.pending.push_back(entry.frame.clone());
+                }
+                cursor = entry.id();
+            }
+            if !page.has_more {
+                break;
+            }
+        }
+        self.cursor = self.cursor.max(cursor);
+        self.skip_through = self.cursor;
+        Ok(())
+    }
+
+    fn gap(&mut self, data: serde_json::Value) {
+        self.metrics.gaps.inc();
+        self.pending.push_back(frame("gap", data));
+    }
+
+    /// After a broadcast lag: resume from the log after `cursor`, or report what is gone.
+    async fn catch_up(&mut self) {
+        self.metrics.lag_catchups.inc();
+        let stats = match self.log.stats().await {
+            Ok(stats) => stats,
+            Err(e) => {
+                self.gap(json!({"reason": "backend_unavailable", "last_event_id": self.cursor, "message": e.to_string()}));
+                return;
+            }
+        };
+        if stats.evicted_through.is_some_and(|evicted| evicted > self.cursor) {
+            self.gap(json!({"reason": "history_exceeded", "last_event_id": self.cursor, "missed": null}));
+        }
+        if let Err(e) = self.replay_from(self.cursor).await {
+            self.gap(json!({"reason": "backend_unavailable", "last_event_id": self.cursor, "message": e.to_string()}));
+        }
+    }
+
+    /// The next bytes to write, or `None` when the stream ends (server shutdown).
+    async fn next(&mut self) -> Option<Bytes> {
+        loop {
+            if let Some(bytes) = self.pending.pop_front() {
+                self.metrics.frames_sent.inc();
+                return Some(bytes);
+            }
+            if self.done {
+                return None;
+            }
+            tokio::select! {
+                biased;
+                () = self.shutdown.cancelled() => {
+                    self.done = true;
+                }
+                message = self.rx.recv() => match message {
+                    Ok(Message::Event(entry)) => {
+                        let id = entry.id();
+                        if id <= self.skip_through {
+                            continue;
+                        }
+                        self.cursor = self.cursor.max(id);
+                        if self.filter.matches(&entry.envelope.event) {
+                            self.pending.push_back(entry.frame.clone());
+                        }
+                    }
+                    Ok(Message::Cleared { through }) => {
+                        self.cursor = self.cursor.max(through.unwrap_or_default());
+                        self.pending.push_back(frame("cleared", json!({ "through": through })));
+                    }
+                    Ok(Message::Rejected(bytes)) => self.pending.push_back(bytes),
+                    Err(RecvError::Lagged(_)) => self.catch_up().await,
+                    Err(RecvError::Closed) => self.done = true,
+                },
+                _ = self.ping.tick() => {
+                    let ping = json!({"type": "ping", "timestamp": now_rfc3339()});
+                    return Some(frame("ping", ping));
+                }
+            }
+        }
+    }
+}
+
+fn prev(id: EventId) -> EventId {
+    match id.seq.checked_sub(1) {
+        Some(seq) => EventId { seq, ..id },
+        None => EventId { ms: id.ms.saturating_sub(1), seq: u64::MAX },
+    }
+}
+
+fn frame(event: &str, data: serde_json::Value) -> Bytes {
+    Bytes::from(Frame::new(event, data.to_string()).encode())
+}
+
+fn duration_ms(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}

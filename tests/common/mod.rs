@@ -1,0 +1,92 @@
+//! Shared helpers for the router tests: build the app from flags, send requests without a socket.
+#![allow(dead_code)]
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use clap::Parser;
+use cloudevent_player::server::{AppState, config::Config, router};
+use http_body_util::BodyExt;
+use leptos::config::LeptosOptions;
+use serde_json::Value;
+use tower::ServiceExt;
+
+/// The app as `cloudevent-player <args>` would serve it.
+pub fn app(args: &[&str]) -> Router {
+    let config = Config::try_parse_from(std::iter::once("cloudevent-player").chain(args.iter().copied()))
+        .expect("valid test flags");
+    let options = LeptosOptions::builder().output_name("cloudevent-player").build();
+    router(AppState::new(config, options))
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// Asserts the DESIGN error shape with this status and code, and returns the error object.
+    pub fn error(&self, status: StatusCode, code: &str) -> Value {
+        assert_eq!(self.status, status, "{}", self.text());
+        let json = self.json();
+        let error = json["error"].clone();
+        assert_eq!(error["code"], code, "{json}");
+        assert!(error["message"].as_str().is_some_and(|m| !m.is_empty()), "{json}");
+        assert!(error["details"].is_array(), "{json}");
+        error
+    }
+}
+
+pub async fn send(app: &Router, request: Request<Body>) -> Reply {
+    let response = app.clone().oneshot(request).await.expect("router never fails");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response.into_body().collect().await.expect("body").to_bytes().to_vec();
+    Reply { status, headers, body }
+}
+
+pub async fn get(app: &Router, uri: &str) -> Reply {
+    send(app, Request::get(uri).body(Body::empty()).unwrap()).await
+}
+
+/// POST with the given headers and body.
+pub async fn post(app: &Router, uri: &str, headers: &[(&str, &str)], body: impl Into<Body>) -> Reply {
+    let mut request = Request::post(uri);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    send(app, request.body(body.into()).unwrap()).await
+}
+
+pub async fn post_structured(app: &Router, event: &Value) -> Reply {
+    post(app, "/events", &[("content-type", "application/cloudevents+json")], event.to_string()).await
+}
+
+/// A minimal valid structured event.
+pub fn event(id: &str) -> Value {
+    serde_json::json!({
+        "specversion": "1.0", "id": id, "source": "https://example.com/orders",
+        "type": "com.example.order.created", "datacontenttype": "application/json", "data": {"n": 1}
+    })
+}
+
+/// Stored envelopes, oldest first.
+pub async fn history(app: &Router) -> Vec<Value> {
+    let reply = get(app, "/api/events?limit=1000").await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    reply.json()["events"].as_array().cloned().unwrap_or_default()
+}
+
+pub async fn status(app: &Router) -> Value {
+    get(app, "/api/status").await.json()
+}

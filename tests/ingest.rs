@@ -1,0 +1,257 @@
+//! Ingest over every mode of the CloudEvents HTTP binding, and every way it refuses a request:
+//! each refusal has its status, its JSON error code, and leaves the history unchanged.
+#![cfg(feature = "ssr")]
+
+mod common;
+
+use axum::http::StatusCode;
+use common::*;
+use serde_json::json;
+
+/// Asserts that nothing was stored or counted and that the refusal was recorded for the UI.
+async fn assert_nothing_stored(app: &axum::Router, rejected: u64) {
+    assert!(history(app).await.is_empty());
+    let status = status(app).await;
+    assert_eq!(status["total_events"], 0, "{status}");
+    assert_eq!(status["rejected"], rejected, "{status}");
+    assert!(!get(app, "/metrics").await.text().contains("cep_events_accepted_total{"));
+}
+
+#[tokio::test]
+async fn binary_mode_builds_the_event_from_headers_and_body() {
+    let app = app(&[]);
+    let reply = post(
+        &app,
+        "/",
+        &[
+            ("ce-specversion", "1.0"),
+            ("ce-id", "abc-1"),
+            ("ce-source", "order-service"),
+            ("ce-type", "com.example.order.created"),
+            ("ce-subject", "orders/%E2%82%AC42"),
+            ("ce-traceparent", "00-abc"),
+            ("content-type", "application/json"),
+            ("authorization", "Bearer secret"),
+        ],
+        r#"{"total": 42}"#,
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::ACCEPTED, "{}", reply.text());
+    let body = reply.json();
+    assert_eq!(body["accepted"], 1);
+    let id = body["ids"][0].as_str().unwrap().to_owned();
+
+    let stored = get(&app, &format!("/api/events/{id}")).await.json();
+    assert_eq!(stored["mode"], "binary");
+    assert_eq!(stored["event"]["id"], "abc-1");
+    assert_eq!(stored["event"]["subject"], "orders/€42", "header values are percent-decoded");
+    assert_eq!(stored["event"]["traceparent"], "00-abc");
+    assert_eq!(stored["event"]["datacontenttype"], "application/json");
+    assert_eq!(stored["event"]["data"], json!({"total": 42}), "JSON data stays JSON");
+    assert_eq!(stored["request"]["body"], r#"{"total": 42}"#);
+    let headers = stored["request"]["headers"].as_array().unwrap();
+    assert!(headers.iter().any(|h| h[0] == "ce-id" && h[1] == "abc-1"));
+    assert!(!headers.iter().any(|h| h[0] == "authorization"), "credentials are never kept");
+    assert!(stored["warnings"].as_array().unwrap().iter().any(|w| w["attribute"] == "source"));
+}
+
+#[tokio::test]
+async fn all_three_ingest_paths_accept_structured_events() {
+    let app = app(&[]);
+    for (n, path) in ["/", "/events", "/events/pub"].iter().enumerate() {
+        let reply = post(
+            &app,
+            path,
+            &[("content-type", "Application/CloudEvents+JSON; charset=utf-8")],
+            event(&n.to_string()).to_string(),
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::ACCEPTED, "{path}: {}", reply.text());
+    }
+    let stored = history(&app).await;
+    assert_eq!(stored.len(), 3);
+    assert!(stored.iter().all(|e| e["mode"] == "structured" && e["event"]["data"] == json!({"n": 1})));
+}
+
+#[tokio::test]
+async fn batch_mode_stores_every_member_in_order() {
+    let app = app(&[]);
+    let batch = json!([event("a"), event("b"), event("c")]);
+    let reply =
+        post(&app, "/events", &[("content-type", "application/cloudevents-batch+json")], batch.to_string())
+            .await;
+    assert_eq!(reply.status, StatusCode::ACCEPTED, "{}", reply.text());
+    assert_eq!(reply.json()["accepted"], 3);
+    let ids: Vec<_> = history(&app).await.iter().map(|e| e["event"]["id"].clone()).collect();
+    assert_eq!(ids, vec![json!("a"), json!("b"), json!("c")]);
+}
+
+#[tokio::test]
+async fn empty_batch_is_accepted_with_nothing_stored() {
+    let app = app(&[]);
+    let reply = post(&app, "/events", &[("content-type", "application/cloudevents-batch+json")], "[]").await;
+    assert_eq!(reply.status, StatusCode::ACCEPTED);
+    assert_eq!(reply.json(), json!({"accepted": 0, "ids": []}));
+    assert!(history(&app).await.is_empty());
+}
+
+#[tokio::test]
+async fn invalid_structured_event_is_refused_with_the_attribute_named() {
+    let app = app(&[]);
+    let mut bad = event("x");
+    bad["time"] = json!("yesterday");
+    let error = post_structured(&app, &bad).await.error(StatusCode::BAD_REQUEST, "invalid_event");
+    assert_eq!(error["details"][0]["attribute"], "time", "{error}");
+    assert_nothing_stored(&app, 1).await;
+    let rejections = get(&app, "/api/rejections").await.json();
+    let first = &rejections["rejections"][0];
+    assert_eq!(first["status"], 400);
+    assert_eq!(first["error"]["code"], "invalid_event");
+    assert!(first["request"]["body"].as_str().unwrap().contains("yesterday"));
+}
+
+#[tokio::test]
+async fn one_bad_batch_member_rejects_the_whole_batch() {
+    let app = app(&[]);
+    let batch = json!([event("a"), {"specversion": "1.0", "id": "", "source": "s", "type": "t"}, event("c")]);
+    let reply =
+        post(&app, "/", &[("content-type", "application/cloudevents-batch+json")], batch.to_string()).await;
+    let error = reply.error(StatusCode::BAD_REQUEST, "invalid_event");
+    assert_eq!(error["details"][0]["index"], 1, "{error}");
+    assert_eq!(error["details"][0]["attribute"], "id", "{error}");
+    assert_nothing_stored(&app, 1).await;
+}
+
+#[tokio::test]
+async fn malformed_json_is_a_400() {
+    let app = app(&[]);
+    let reply =
+        post(&app, "/", &[("content-type", "application/cloudevents+json")], "{\"specversion\":").await;
+    reply.error(StatusCode::BAD_REQUEST, "malformed_json");
+    let reply = post(&app, "/", &[("content-type", "application/cloudevents-batch+json")], "{}").await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "a batch must be an array: {}", reply.text());
+    assert_nothing_stored(&app, 2).await;
+}
+
+#[tokio::test]
+async fn binary_mode_without_specversion_is_a_400() {
+    let app = app(&[]);
+    let reply = post(
+        &app,
+        "/events",
+        &[("ce-id", "1"), ("ce-source", "s"), ("ce-type", "t"), ("content-type", "text/plain")],
+        "hi",
+    )
+    .await;
+    reply.error(StatusCode::BAD_REQUEST, "missing_specversion");
+    assert_nothing_stored(&app, 1).await;
+}
+
+#[tokio::test]
+async fn binary_mode_refuses_a_datacontenttype_header_and_repeated_attributes() {
+    let app = app(&[]);
+    let base = [("ce-specversion", "1.0"), ("ce-id", "1"), ("ce-source", "s"), ("ce-type", "t")];
+    let with = |extra: (&'static str, &'static str)| {
+        let mut headers = base.to_vec();
+        headers.push(extra);
+        headers
+    };
+    let reply = post(&app, "/", &with(("ce-datacontenttype", "text/plain")), "x").await;
+    reply.error(StatusCode::BAD_REQUEST, "invalid_event");
+    let reply = post(&app, "/", &with(("ce-id", "2")), "x").await;
+    let error = reply.error(StatusCode::BAD_REQUEST, "invalid_event");
+    assert_eq!(error["details"][0]["attribute"], "id", "{error}");
+    assert_nothing_stored(&app, 2).await;
+}
+
+#[tokio::test]
+async fn unsupported_event_format_is_a_415() {
+    let app = app(&[]);
+    let reply = post(&app, "/", &[("content-type", "application/cloudevents+avro")], "binary").await;
+    reply.error(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type");
+    assert_nothing_stored(&app, 1).await;
+}
+
+#[tokio::test]
+async fn body_over_the_limit_is_a_413() {
+    let app = app(&["--max-body", "1KiB"]);
+    let mut big = event("big");
+    big["data"] = json!("x".repeat(2000));
+    let reply = post_structured(&app, &big).await;
+    reply.error(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large");
+    assert_nothing_stored(&app, 1).await;
+    assert_eq!(post_structured(&app, &event("small")).await.status, StatusCode::ACCEPTED);
+}
+
+#[tokio::test]
+async fn batch_over_the_limit_is_a_413() {
+    let app = app(&["--max-batch", "2"]);
+    let batch = json!([event("a"), event("b"), event("c")]);
+    let reply =
+        post(&app, "/", &[("content-type", "application/cloudevents-batch+json")], batch.to_string()).await;
+    reply.error(StatusCode::PAYLOAD_TOO_LARGE, "batch_too_large");
+    assert_nothing_stored(&app, 1).await;
+}
+
+#[tokio::test]
+async fn wrong_method_is_a_405_with_allow() {
+    let app = app(&[]);
+    let reply = send(
+        &app,
+        axum::http::Request::put("/events").body(axum::body::Body::from(event("a").to_string())).unwrap(),
+    )
+    .await;
+    reply.error(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
+    let allow = reply.headers.get("allow").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+    assert!(allow.contains("POST"), "Allow: {allow}");
+    assert!(history(&app).await.is_empty());
+}
+
+#[tokio::test]
+async fn duplicates_are_stored_and_marked() {
+    let app = app(&[]);
+    let first = post_structured(&app, &event("same")).await.json()["ids"][0].clone();
+    post_structured(&app, &event("same")).await;
+    let stored = history(&app).await;
+    assert_eq!(stored.len(), 2);
+    assert!(stored[0].get("duplicate_of").is_none());
+    assert_eq!(stored[1]["duplicate_of"], first);
+}
+
+#[tokio::test]
+async fn history_keeps_only_the_newest_events() {
+    let app = app(&["--history", "3"]);
+    for n in 0..5 {
+        post_structured(&app, &event(&n.to_string())).await;
+    }
+    let ids: Vec<_> = history(&app).await.iter().map(|e| e["event"]["id"].clone()).collect();
+    assert_eq!(ids, vec![json!("2"), json!("3"), json!("4")]);
+    let status = status(&app).await;
+    assert_eq!(status["history"]["len"], 3);
+    assert_eq!(status["history"]["capacity"], 3);
+    assert_eq!(status["total_events"], 5);
+}
+
+#[tokio::test]
+async fn webhook_handshake_allows_the_requesting_origin() {
+    let app = app(&[]);
+    let request = axum::http::Request::options("/events")
+        .header("WebHook-Request-Origin", "eventemitter.example.com")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let reply = send(&app, request).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.headers["webhook-allowed-origin"], "eventemitter.example.com");
+    assert_eq!(reply.headers["webhook-allowed-rate"], "*");
+    assert!(reply.headers["allow"].to_str().unwrap().contains("POST"));
+}
+
+#[tokio::test]
+async fn metrics_count_accepted_events_by_mode_and_rejections_by_reason() {
+    let app = app(&[]);
+    post_structured(&app, &event("a")).await;
+    post(&app, "/", &[("content-type", "application/cloudevents+avro")], "x").await;
+    let text = get(&app, "/metrics").await.text();
+    assert!(text.contains(r#"cep_events_accepted_total{mode="structured"} 1"#), "{text}");
+    assert!(text.contains(r#"cep_requests_rejected_total{reason="unsupported_media_type"} 1"#), "{text}");
+}
