@@ -103,6 +103,9 @@ unit:
 e2e: build .tools/chromium end2end/.npm-stamp
 	cd end2end && npx playwright test
 
+bench:
+	cargo bench --locked $(SSR) --bench ingest
+
 clean:
 	cargo clean
 	rm -rf .tools end2end/node_modules end2end/.npm-stamp

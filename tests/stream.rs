@@ -1,0 +1,380 @@
+//! `/stream` on a real server on an ephemeral port, read with the same `core::sse::Parser` the
+//! browser runs: replay, live fan-out, gaps, filters, pings, clears, rejections, slow readers.
+#![cfg(feature = "ssr")]
+
+mod common;
+
+use clap::Parser as _;
+use cloudevent_player::core::sse::{Frame, Parser};
+use cloudevent_player::server::{AppState, config::Config, router};
+use common::event;
+use futures::StreamExt;
+use leptos::config::LeptosOptions;
+use serde_json::{Value, json};
+use std::collections::VecDeque;
+use std::time::Duration;
+
+/// How long any single expected frame may take before the test fails (generous: CI is shared).
+const PATIENCE: Duration = Duration::from_secs(20);
+
+struct Server {
+    base: String,
+    http: reqwest::Client,
+    state: AppState,
+}
+
+impl Server {
+    async fn start(args: &[&str]) -> Self {
+        let config = Config::try_parse_from(std::iter::once("cloudevent-player").chain(args.iter().copied()))
+            .expect("valid test flags");
+        let options = LeptosOptions::builder().output_name("cloudevent-player").build();
+        let state = AppState::new(config, options);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let app = router(state.clone());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        Self { base, http: reqwest::Client::new(), state }
+    }
+
+    /// Posts `events` as one batch; returns the history ids.
+    async fn post_batch(&self, events: &[Value]) -> Vec<String> {
+        let response = self
+            .http
+            .post(format!("{}/events", self.base))
+            .header("content-type", "application/cloudevents-batch+json")
+            .body(Value::from(events.to_vec()).to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 202);
+        let body: Value = response.json().await.unwrap();
+        body["ids"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_owned()).collect()
+    }
+
+    async fn stream(&self, query: &str, last_event_id: Option<&str>) -> Sse {
+        let mut request = self.http.get(format!("{}/stream{query}", self.base));
+        if let Some(id) = last_event_id {
+            request = request.header("Last-Event-ID", id);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.headers()["content-type"], "text/event-stream");
+        assert_eq!(response.headers()["cache-control"], "no-cache");
+        let mut sse =
+            Sse { body: Box::pin(response.bytes_stream()), parser: Parser::new(), frames: VecDeque::new() };
+        let connected = sse.next().await;
+        assert_eq!(connected.event.as_deref(), Some("connected"), "the first event is `connected`");
+        assert_eq!(sse.parser.retry(), Some(3000), "`retry` comes before it");
+        assert!(data(&connected)["ping_interval_ms"].as_u64().is_some());
+        sse
+    }
+
+    async fn clients(&self) -> i64 {
+        let status: Value =
+            self.http.get(format!("{}/api/status", self.base)).send().await.unwrap().json().await.unwrap();
+        status["clients"].as_i64().unwrap()
+    }
+}
+
+type Body = std::pin::Pin<Box<dyn futures::Stream<Item = reqwest::Result<bytes::Bytes>> + Send>>;
+
+struct Sse {
+    body: Body,
+    parser: Parser,
+    frames: VecDeque<Frame>,
+}
+
+impl Sse {
+    /// The next frame of any kind.
+    async fn next(&mut self) -> Frame {
+        loop {
+            if let Some(frame) = self.frames.pop_front() {
+                return frame;
+            }
+            let chunk = tokio::time::timeout(PATIENCE, self.body.next())
+                .await
+                .expect("a frame within the patience window")
+                .expect("the stream stays open")
+                .expect("no transport error");
+            self.frames.extend(self.parser.push(&chunk));
+        }
+    }
+
+    /// The next frame that is not a ping.
+    async fn next_non_ping(&mut self) -> Frame {
+        loop {
+            let frame = self.next().await;
+            if frame.event.as_deref() != Some("ping") {
+                return frame;
+            }
+        }
+    }
+
+    /// The next `n` cloudevent frames, failing on anything else but pings.
+    async fn events(&mut self, n: usize) -> Vec<Frame> {
+        let mut out = Vec::with_capacity(n);
+        while out.len() < n {
+            let frame = self.next_non_ping().await;
+            assert_eq!(frame.event.as_deref(), Some("cloudevent"), "unexpected {frame:?}");
+            out.push(frame);
+        }
+        out
+    }
+}
+
+fn ids(frames: &[Frame]) -> Vec<String> {
+    frames.iter().map(|f| f.id.clone().expect("cloudevent frames carry the history id")).collect()
+}
+
+fn data(frame: &Frame) -> Value {
+    serde_json::from_str(&frame.data).expect("JSON data")
+}
+
+fn batch(prefix: &str, n: usize) -> Vec<Value> {
+    (0..n).map(|i| event(&format!("{prefix}{i}"))).collect()
+}
+
+#[tokio::test]
+async fn every_subscriber_receives_every_event_in_order() {
+    let server = Server::start(&[]).await;
+    let mut subscribers = Vec::new();
+    for _ in 0..3 {
+        subscribers.push(server.stream("", None).await);
+    }
+    let mut posted = Vec::new();
+    for round in 0..5 {
+        posted.extend(server.post_batch(&batch(&format!("r{round}-"), 10)).await);
+    }
+    for sse in &mut subscribers {
+        let frames = sse.events(50).await;
+        assert_eq!(ids(&frames), posted);
+        assert_eq!(data(&frames[0])["id"], "r0-0");
+        assert_eq!(data(&frames[0])["specversion"], "1.0");
+    }
+}
+
+#[tokio::test]
+async fn reconnect_with_last_event_id_mid_burst_receives_exactly_the_rest() {
+    let server = Server::start(&[]).await;
+    let mut first = server.stream("", None).await;
+    let producer = {
+        let http = server.http.clone();
+        let url = format!("{}/events", server.base);
+        tokio::spawn(async move {
+            for i in 0..200 {
+                let response = http
+                    .post(&url)
+                    .header("content-type", "application/cloudevents+json")
+                    .body(event(&format!("burst-{i}")).to_string())
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(response.status(), 202);
+            }
+        })
+    };
+    let seen = first.events(40).await;
+    drop(first);
+    let last = seen.last().unwrap().id.clone().unwrap();
+    let mut second = server.stream("", Some(&last)).await;
+    let rest = second.events(160).await;
+    producer.await.unwrap();
+    let all: Vec<String> =
+        seen.iter().chain(rest.iter()).map(|f| data(f)["id"].as_str().unwrap().to_owned()).collect();
+    let expected: Vec<String> = (0..200).map(|i| format!("burst-{i}")).collect();
+    assert_eq!(all, expected, "no gap and no duplicate across the reconnect");
+}
+
+#[tokio::test]
+async fn query_last_event_id_works_like_the_header() {
+    let server = Server::start(&[]).await;
+    let ids = server.post_batch(&batch("q", 5)).await;
+    let mut sse = server.stream(&format!("?lastEventId={}", ids[2]), None).await;
+    assert_eq!(self::ids(&sse.events(2).await), ids[3..].to_vec());
+}
+
+#[tokio::test]
+async fn an_id_older_than_the_history_gets_a_gap_then_what_is_left() {
+    let server = Server::start(&["--history", "5"]).await;
+    let ids = server.post_batch(&batch("old", 10)).await;
+    let mut sse = server.stream("", Some(&ids[0])).await;
+    let gap = sse.next_non_ping().await;
+    assert_eq!(gap.event.as_deref(), Some("gap"));
+    assert_eq!(data(&gap)["reason"], "history_exceeded");
+    assert_eq!(self::ids(&sse.events(5).await), ids[5..].to_vec());
+}
+
+#[tokio::test]
+async fn an_id_from_another_history_gets_a_gap_and_the_whole_history() {
+    let server = Server::start(&[]).await;
+    let ids = server.post_batch(&batch("h", 3)).await;
+    let mut sse = server.stream("", Some("1-0")).await;
+    let gap = sse.next_non_ping().await;
+    assert_eq!(gap.event.as_deref(), Some("gap"));
+    assert_eq!(data(&gap)["reason"], "unknown_id");
+    assert_eq!(self::ids(&sse.events(3).await), ids);
+}
+
+#[tokio::test]
+async fn replay_n_sends_the_last_n_then_goes_live() {
+    let server = Server::start(&[]).await;
+    let ids = server.post_batch(&batch("n", 6)).await;
+    let mut sse = server.stream("?replay=2", None).await;
+    assert_eq!(self::ids(&sse.events(2).await), ids[4..].to_vec());
+    let live = server.post_batch(&batch("live", 1)).await;
+    assert_eq!(self::ids(&sse.events(1).await), live);
+}
+
+#[tokio::test]
+async fn without_replay_the_stream_is_live_only() {
+    let server = Server::start(&[]).await;
+    server.post_batch(&batch("before", 3)).await;
+    let mut sse = server.stream("", None).await;
+    let live = server.post_batch(&batch("after", 1)).await;
+    assert_eq!(ids(&sse.events(1).await), live);
+}
+
+#[tokio::test]
+async fn a_reader_that_stalls_never_holds_back_the_others() {
+    let server = Server::start(&[]).await;
+    // Opened and never read during the burst: 20 MB of frames overflow its socket buffers, so it
+    // falls far behind the broadcast buffer.
+    let mut stalled = server.stream("", None).await;
+    let mut fast = server.stream("", None).await;
+    let reader = tokio::spawn(async move { ids(&fast.events(10_000).await) });
+    let padding = "x".repeat(2000);
+    let mut posted = Vec::new();
+    for round in 0..25 {
+        let events: Vec<Value> = (0..400)
+            .map(|i| {
+                let mut e = event(&format!("b{round}-{i}"));
+                e["data"] = json!({ "pad": padding });
+                e
+            })
+            .collect();
+        posted.extend(server.post_batch(&events).await);
+    }
+    assert_eq!(reader.await.unwrap(), posted, "the fast reader got the whole burst in order");
+    let caught_up = stalled.events(10_000).await;
+    assert_eq!(ids(&caught_up), posted, "the stalled reader catches up from the history, in order");
+    let metrics = server.state.metrics.render();
+    let catchups: u64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("cep_lag_catchups_total "))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("lag counter");
+    assert!(catchups >= 1, "the stalled reader lagged and caught up: {metrics}");
+}
+
+#[tokio::test]
+async fn pings_arrive_at_the_configured_interval() {
+    let server = Server::start(&["--ping-interval", "100ms"]).await;
+    let mut sse = server.stream("", None).await;
+    let ping = sse.next().await;
+    assert_eq!(ping.event.as_deref(), Some("ping"));
+    assert_eq!(ping.id, None, "pings carry no id");
+    let body = data(&ping);
+    assert_eq!(body["type"], "ping");
+    assert!(body["timestamp"].as_str().unwrap().ends_with('Z'));
+}
+
+#[tokio::test]
+async fn server_filters_select_by_type_source_and_subject() {
+    let server = Server::start(&[]).await;
+    let mut by_type = server.stream("?type=com.example.order.*", None).await;
+    let mut by_subject = server.stream("?subject=eu/*&source=https://example.com/*", None).await;
+    let mut order = event("o1");
+    order["subject"] = json!("eu/1");
+    let mut other = event("x1");
+    other["type"] = json!("com.example.user.created");
+    other["subject"] = json!("eu/2");
+    let mut no_subject = event("o2");
+    no_subject.as_object_mut().unwrap().remove("subject");
+    let ids = server.post_batch(&[order, other, no_subject]).await;
+    assert_eq!(self::ids(&by_type.events(2).await), vec![ids[0].clone(), ids[2].clone()]);
+    assert_eq!(self::ids(&by_subject.events(2).await), vec![ids[0].clone(), ids[1].clone()]);
+}
+
+#[tokio::test]
+async fn clearing_the_history_sends_cleared_to_every_stream() {
+    let server = Server::start(&[]).await;
+    let mut sse = server.stream("", None).await;
+    server.post_batch(&batch("c", 2)).await;
+    sse.events(2).await;
+    let response = server.http.delete(format!("{}/api/events", server.base)).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(sse.next_non_ping().await.event.as_deref(), Some("cleared"));
+}
+
+#[tokio::test]
+async fn a_stream_that_missed_a_clear_is_told_on_reconnect() {
+    let server = Server::start(&[]).await;
+    let ids = server.post_batch(&batch("m", 2)).await;
+    server.http.delete(format!("{}/api/events", server.base)).send().await.unwrap();
+    let mut sse = server.stream("", Some(&ids[0])).await;
+    assert_eq!(sse.next_non_ping().await.event.as_deref(), Some("cleared"));
+}
+
+#[tokio::test]
+async fn rejected_requests_are_streamed() {
+    let server = Server::start(&[]).await;
+    let mut sse = server.stream("", None).await;
+    let response = server
+        .http
+        .post(format!("{}/", server.base))
+        .header("content-type", "application/cloudevents+json")
+        .body(r#"{"specversion":"1.0","id":"1","source":"s","type":"t","time":"soon"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let frame = sse.next_non_ping().await;
+    assert_eq!(frame.event.as_deref(), Some("rejected"));
+    let body = data(&frame);
+    assert_eq!(body["status"], 400);
+    assert_eq!(body["error"]["details"][0]["attribute"], "time");
+}
+
+#[tokio::test]
+async fn bad_stream_parameters_are_400_before_the_stream_starts() {
+    let server = Server::start(&[]).await;
+    for (query, header, code) in [
+        ("?replay=all", None, "invalid_query"),
+        ("?lastEventId=yesterday", None, "invalid_query"),
+        ("", Some("not-an-id"), "invalid_header"),
+    ] {
+        let mut request = server.http.get(format!("{}/stream{query}", server.base));
+        if let Some(value) = header {
+            request = request.header("Last-Event-ID", value);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), 400, "{query} {header:?}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"]["code"], code);
+    }
+    assert_eq!(server.clients().await, 0);
+}
+
+#[tokio::test]
+async fn status_counts_open_streams() {
+    let server = Server::start(&[]).await;
+    let a = server.stream("", None).await;
+    let b = server.stream("", None).await;
+    assert_eq!(server.clients().await, 2);
+    drop(a);
+    drop(b);
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while server.clients().await != 0 {
+        assert!(tokio::time::Instant::now() < deadline, "closed streams are no longer counted");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn shutdown_ends_open_streams() {
+    let server = Server::start(&[]).await;
+    let mut sse = server.stream("", None).await;
+    server.state.shutdown.cancel();
+    let end = tokio::time::timeout(PATIENCE, sse.body.next()).await.expect("the stream ends");
+    assert!(end.is_none_or(|chunk| chunk.is_err()), "no more frames after shutdown");
+}
