@@ -53,8 +53,8 @@ tools: .tools/rust-target .tools/wasm-bindgen .tools/chromium end2end/.npm-stamp
 	@mkdir -p .tools && touch $@
 
 .tools/chromium:
-	@if ! command -v chromium >/dev/null; then \
-	  $$(command -v sudo || true) apt-get update && $$(command -v sudo || true) apt-get install -y --no-install-recommends chromium; \
+	@if ! command -v chromium >/dev/null || ! command -v curl >/dev/null; then \
+	  $$(command -v sudo || true) apt-get update && $$(command -v sudo || true) apt-get install -y --no-install-recommends chromium curl; \
 	fi
 	@mkdir -p .tools && touch $@
 

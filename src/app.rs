@@ -1,8 +1,13 @@
-//! The page shell and the root component. The shell is rendered on the server only; [`App`] is
-//! rendered there and hydrated in the browser.
+//! The page shell, the root component and the one UI context ([`UiState`]). The shell is rendered
+//! on the server only; [`App`] is rendered there and hydrated in the browser.
 
+use crate::client::render::EventSink;
+use crate::client::stream::{StreamStatus, use_event_stream};
 use crate::client::theme::use_theme;
-use crate::components::{empty_state::EmptyState, header::Header};
+use crate::components::header::Header;
+use crate::components::player::Player;
+use crate::core::id::EventId;
+use crate::core::view::{EventView, RejectionList};
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
@@ -10,11 +15,61 @@ use leptos_router::{
     components::{Route, Router, Routes},
 };
 
+/// Events a tab holds (DESIGN §6: memory store bounded at 50,000).
+pub const TAB_CAPACITY: usize = 50_000;
+/// Rejections the rejected lane keeps, like the server.
+pub const REJECTION_CAPACITY: usize = 1000;
+
 /// Applies the saved (or the system's) theme before first paint, so a dark-theme user never sees
 /// a white flash while the WASM loads. Constant text, never event content.
 const THEME_BOOT_SCRIPT: &str = "try{var t=localStorage.getItem('cep-theme');\
 if(t!=='dark'&&t!=='light'){t=matchMedia('(prefers-color-scheme: dark)').matches?'dark':'light'}\
 document.documentElement.dataset.theme=t}catch(e){}";
+
+/// Which list the main area shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lane {
+    Events,
+    Rejected,
+}
+
+/// Everything the components share. Provided once by [`App`]; signals are `Copy`.
+#[derive(Clone, Copy)]
+pub struct UiState {
+    /// The tab's events and the filtered subset (updated at most once per animation frame).
+    pub view: RwSignal<EventView>,
+    /// Refused ingest requests, newest first.
+    pub rejections: RwSignal<RejectionList>,
+    /// The stream connection, for the light.
+    pub stream: Signal<StreamStatus>,
+    /// Rendering is frozen; events keep arriving in the buffer.
+    pub paused: RwSignal<bool>,
+    /// The event shown in the detail pane.
+    pub selected: RwSignal<Option<EventId>>,
+    pub lane: RwSignal<Lane>,
+    /// The list is scrolled to its top (the newest events).
+    pub at_top: RwSignal<bool>,
+    /// Events that arrived while scrolled away from the top ("N new").
+    pub unseen: RwSignal<usize>,
+    /// `gap` frames received: events the server could not replay.
+    pub gaps: RwSignal<usize>,
+}
+
+impl UiState {
+    fn new(stream: Signal<StreamStatus>) -> Self {
+        Self {
+            view: RwSignal::new(EventView::new(TAB_CAPACITY)),
+            rejections: RwSignal::new(RejectionList::new(REJECTION_CAPACITY)),
+            stream,
+            paused: RwSignal::new(false),
+            selected: RwSignal::new(None),
+            lane: RwSignal::new(Lane::Events),
+            at_top: RwSignal::new(true),
+            unseen: RwSignal::new(0),
+            gaps: RwSignal::new(0),
+        }
+    }
+}
 
 /// The HTML document around [`App`].
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -25,6 +80,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light dark" />
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <script inner_html=THEME_BOOT_SCRIPT></script>
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
@@ -37,24 +93,36 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// The root component: header and the routed main area.
+/// The root component: provides [`UiState`], opens the stream, lays out header and main area.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
     let theme = use_theme();
+    let stream = RwSignal::new(StreamStatus::default());
+    let state = UiState::new(stream.into());
+    provide_context(state);
+    let sink = EventSink::new(state);
+    let connection = use_event_stream(sink.clone(), None);
+    Effect::new(move |_| stream.set(connection.status.get()));
+    Effect::new(move |_| sink.set_paused(state.paused.get()));
+
     view! {
         <Stylesheet id="leptos" href="/pkg/cloudevent-player.css" />
-        <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
         <Title text="CloudEvent Player" />
         <div class="app" data-testid="app" data-hydrated=move || theme.hydrated.get().to_string()>
             <Header theme />
             <Router>
                 <main class="main">
                     <Routes fallback=|| view! { <p class="not-found">"Page not found."</p> }>
-                        <Route path=StaticSegment("") view=EmptyState />
+                        <Route path=StaticSegment("") view=Player />
                     </Routes>
                 </main>
             </Router>
         </div>
     }
+}
+
+/// The [`UiState`] provided by [`App`].
+pub fn use_ui() -> UiState {
+    expect_context::<UiState>()
 }

@@ -5,6 +5,8 @@
 //! - [`client`]: browser hooks; real under `hydrate`, inert stubs on the server.
 //! - [`app`] and [`components`]: the Leptos UI, rendered on the server and hydrated in the browser.
 
+#![recursion_limit = "256"]
+
 pub mod app;
 pub mod client;
 pub mod components;

@@ -1,4 +1,8 @@
 //! Browser hooks. Each one has its real body under `hydrate` and an inert stub on the server, so
 //! components build for both targets. Policy lives in `core`; hooks only move bytes and events.
 
+pub mod api;
+pub mod dom;
+pub mod render;
+pub mod stream;
 pub mod theme;

@@ -1,28 +1,79 @@
-//! The top bar: product name and the theme toggle.
+//! The top bar: product name, connection light, counters, pause, clear, rejected lane, theme.
 
+use crate::app::{Lane, use_ui};
+use crate::client::api::clear_history;
+use crate::client::dom::confirm;
 use crate::client::theme::{Theme, UseThemeReturn};
+use crate::components::connection_light::ConnectionLight;
 use leptos::prelude::*;
 
 /// The page header. `theme` comes from [`crate::client::theme::use_theme`].
 #[component]
 pub fn Header(theme: UseThemeReturn) -> impl IntoView {
-    let label = move || match theme.theme.get() {
+    let ui = use_ui();
+    let theme_label = move || match theme.theme.get() {
         Theme::Light => "Dark theme",
         Theme::Dark => "Light theme",
     };
+    let count = move || ui.view.with(|v| v.len());
+    let rejected = move || ui.rejections.with(|r| r.len());
+    let (clear_error, set_clear_error) = signal(None::<String>);
+    let clear = move |_| {
+        if confirm("Clear every event from the player? Every open tab is cleared too.") {
+            leptos::task::spawn_local(async move {
+                set_clear_error.set(clear_history().await.err());
+            });
+        }
+    };
+    let toggle_lane = move |_| {
+        ui.lane.update(|lane| *lane = if *lane == Lane::Rejected { Lane::Events } else { Lane::Rejected })
+    };
+
     view! {
         <header class="header">
             <h1 class="brand" data-testid="brand">
                 <span class="brand-mark" aria-hidden="true"></span>
                 "CloudEvent Player"
             </h1>
+            <ConnectionLight />
+            <span class="counter" data-testid="event-count" title="Events held by this tab">
+                <strong>{count}</strong>
+                " events"
+            </span>
             <div class="header-actions">
+                {move || clear_error.get().map(|e| view! { <span class="error-text" role="alert">{e}</span> })}
+                <button
+                    type="button"
+                    class="button"
+                    class:active=move || ui.lane.get() == Lane::Rejected
+                    data-testid="rejected-toggle"
+                    aria-pressed=move || (ui.lane.get() == Lane::Rejected).to_string()
+                    on:click=toggle_lane
+                    title="Requests the player refused, and why"
+                >
+                    "Rejected "
+                    <span class="badge" class:badge-alert=move || { rejected() > 0 } data-testid="rejected-count">
+                        {rejected}
+                    </span>
+                </button>
+                <button
+                    type="button"
+                    class="button"
+                    data-testid="pause-toggle"
+                    aria-pressed=move || ui.paused.get().to_string()
+                    on:click=move |_| ui.paused.update(|p| *p = !*p)
+                >
+                    {move || if ui.paused.get() { "Resume" } else { "Pause" }}
+                </button>
+                <button type="button" class="button danger" data-testid="clear-events" on:click=clear>
+                    "Clear"
+                </button>
                 <button
                     type="button"
                     class="icon-button"
                     data-testid="theme-toggle"
-                    aria-label=label
-                    title=label
+                    aria-label=theme_label
+                    title=theme_label
                     on:click=move |_| theme.toggle.run(())
                 >
                     <span class="theme-icon" aria-hidden="true"></span>

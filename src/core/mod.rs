@@ -1,8 +1,15 @@
 //! Pure logic shared by the server and the browser. No I/O, no leptos, axum, tokio or web-sys:
 //! plain inputs in, values or typed errors out, unit-tested on the host.
 
+pub mod batch;
 pub mod cloudevent;
+pub mod connection;
+pub mod curl;
 pub mod envelope;
+pub mod filter;
 pub mod glob;
 pub mod id;
 pub mod sse;
+pub mod timeline;
+pub mod view;
+pub mod viewport;

@@ -1,0 +1,65 @@
+//! Calls to the player's JSON API from the browser. On the server they answer "unavailable".
+
+use crate::core::envelope::Envelope;
+use crate::core::id::EventId;
+
+/// Why a call failed, in words for the UI (the server's JSON error message when there is one).
+pub type ApiResult<T> = Result<T, String>;
+
+/// `GET /api/events/{id}`: the envelope with the request as received.
+pub async fn fetch_envelope(id: EventId) -> ApiResult<Envelope> {
+    #[cfg(feature = "hydrate")]
+    {
+        let response = gloo_net::http::Request::get(&format!("/api/events/{id}"))
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        if !response.ok() {
+            return Err(error_message(&response).await);
+        }
+        response.json::<Envelope>().await.map_err(|e| e.to_string())
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = id;
+        Err("unavailable on the server".into())
+    }
+}
+
+/// `DELETE /api/events`: every tab gets `cleared` over its stream.
+pub async fn clear_history() -> ApiResult<()> {
+    #[cfg(feature = "hydrate")]
+    {
+        let response =
+            gloo_net::http::Request::delete("/api/events").send().await.map_err(|e| e.to_string())?;
+        if response.ok() { Ok(()) } else { Err(error_message(&response).await) }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    Err("unavailable on the server".into())
+}
+
+/// `GET /api/rejections`: the recent refused requests, newest first.
+pub async fn fetch_rejections() -> ApiResult<Vec<serde_json::Value>> {
+    #[cfg(feature = "hydrate")]
+    {
+        let response = gloo_net::http::Request::get("/api/rejections?limit=1000")
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        if !response.ok() {
+            return Err(error_message(&response).await);
+        }
+        let body: serde_json::Value = response.json().await.map_err(|e| e.to_string())?;
+        Ok(body["rejections"].as_array().cloned().unwrap_or_default())
+    }
+    #[cfg(not(feature = "hydrate"))]
+    Err("unavailable on the server".into())
+}
+
+#[cfg(feature = "hydrate")]
+async fn error_message(response: &gloo_net::http::Response) -> String {
+    match response.json::<serde_json::Value>().await {
+        Ok(body) => body["error"]["message"].as_str().map_or_else(|| body.to_string(), str::to_owned),
+        Err(_) => format!("HTTP {}", response.status()),
+    }
+}

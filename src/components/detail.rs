@@ -1,0 +1,188 @@
+//! The detail pane: attributes, extensions, warnings, data pretty-printed, the request as received
+//! beside the parsed event, copy JSON and copy as curl (binary and structured).
+
+use crate::app::use_ui;
+use crate::client::api::fetch_envelope;
+use crate::client::dom::{copy_text, origin};
+use crate::core::cloudevent::{CloudEvent, Mode};
+use crate::core::curl::to_curl;
+use crate::core::envelope::Envelope;
+use crate::core::id::EventId;
+use leptos::prelude::*;
+use serde_json::Value;
+
+const STANDARD: [&str; 8] =
+    ["specversion", "id", "source", "type", "subject", "time", "datacontenttype", "dataschema"];
+
+/// Details of the selected event, or a hint when none is selected.
+#[component]
+pub fn DetailPane() -> impl IntoView {
+    let ui = use_ui();
+    let envelope = RwSignal::new(None::<(EventId, Result<Envelope, String>)>);
+    Effect::new(move |_| {
+        let Some(id) = ui.selected.get() else { return };
+        leptos::task::spawn_local(async move {
+            let result = fetch_envelope(id).await;
+            // Only if the user has not moved on meanwhile.
+            if ui.selected.get_untracked() == Some(id) {
+                envelope.set(Some((id, result)));
+            }
+        });
+    });
+    let selected = move || {
+        let id = ui.selected.get()?;
+        ui.view.with(|v| v.get(id).map(|row| (id, row.event().clone())))
+    };
+
+    view! {
+        <aside class="detail-pane" data-testid="detail" aria-label="Event detail">
+            {move || match selected() {
+                None => view! { <p class="hint">"Select an event to see its attributes, data and the request as received."</p> }.into_any(),
+                Some((id, event)) => {
+                    let received = Signal::derive(move || {
+                        envelope.with(|e| match e {
+                            Some((eid, result)) if *eid == id => Some(result.clone()),
+                            _ => None,
+                        })
+                    });
+                    view! { <EventDetail id event received /> }.into_any()
+                }
+            }}
+        </aside>
+    }
+}
+
+fn text_of(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// How the data reads best: pretty JSON, text, or base64 with its decoded size.
+fn data_view(event: &CloudEvent) -> (String, &'static str) {
+    if let Some(Value::String(encoded)) = event.attribute("data_base64") {
+        let size = encoded.len() / 4 * 3 - encoded.chars().rev().take_while(|c| *c == '=').count();
+        return (format!("{encoded}\n\n({size} bytes, base64)"), "base64");
+    }
+    match event.attribute("data") {
+        None => ("(no data)".into(), "none"),
+        Some(Value::String(text)) if !matches!(event.datacontenttype(), None | Some("application/json")) => {
+            (text.clone(), "text")
+        }
+        Some(json) => (serde_json::to_string_pretty(json).unwrap_or_default(), "json"),
+    }
+}
+
+#[component]
+fn EventDetail(
+    id: EventId,
+    event: CloudEvent,
+    received: Signal<Option<Result<Envelope, String>>>,
+) -> impl IntoView {
+    let ui = use_ui();
+    let attributes = STANDARD
+        .iter()
+        .filter_map(|name| event.attribute(name).map(|v| (name.to_string(), text_of(v))))
+        .map(|(name, value)| view! { <tr><th>{name}</th><td>{value}</td></tr> })
+        .collect_view();
+    let extensions: Vec<(String, String)> = event
+        .as_map()
+        .iter()
+        .filter(|(name, _)| !STANDARD.contains(&name.as_str()) && *name != "data" && *name != "data_base64")
+        .map(|(name, value)| (name.clone(), text_of(value)))
+        .collect();
+    let has_extensions = !extensions.is_empty();
+    let extensions = extensions
+        .into_iter()
+        .map(|(name, value)| view! { <tr><th>{name}</th><td>{value}</td></tr> })
+        .collect_view();
+    let (data, kind) = data_view(&event);
+    let json = serde_json::to_string_pretty(&event).unwrap_or_default();
+    let url = format!("{}/", origin());
+    let curl_binary = to_curl(&event, Mode::Binary, &url);
+    let curl_structured = to_curl(&event, Mode::Structured, &url);
+    let copies = [
+        ("Copy JSON", "copy-json", json.clone()),
+        ("Copy curl (binary)", "copy-curl-binary", curl_binary.clone()),
+        ("Copy curl (structured)", "copy-curl-structured", curl_structured.clone()),
+    ]
+    .into_iter()
+    .map(|(label, testid, text)| {
+        view! {
+            <button type="button" class="button subtle" data-testid=testid on:click=move |_| copy_text(text.clone())>
+                {label}
+            </button>
+        }
+    })
+    .collect_view();
+    let title = event.ty().to_owned();
+
+    view! {
+        <div class="detail-head">
+            <h2 class="detail-title" data-testid="detail-type">{title}</h2>
+            <button type="button" class="icon-button" aria-label="Close" title="Close" on:click=move |_| ui.selected.set(None)>
+                "×"
+            </button>
+        </div>
+        <div class="detail-actions">{copies}</div>
+        <h3>"Attributes"</h3>
+        <table class="kv" data-testid="detail-attributes"><tbody>{attributes}</tbody></table>
+        {has_extensions.then(|| view! {
+            <h3>"Extensions"</h3>
+            <table class="kv" data-testid="detail-extensions"><tbody>{extensions}</tbody></table>
+        })}
+        <h3>"Data " <span class="muted">{kind}</span></h3>
+        <pre class="code" data-testid="detail-data">{data}</pre>
+        <h3>"As received"</h3>
+        {move || match received.get() {
+            None => view! { <p class="muted">"Loading the request …"</p> }.into_any(),
+            Some(Err(e)) => view! { <p class="error-text">{format!("Not available: {e}")}</p> }.into_any(),
+            Some(Ok(envelope)) => view! { <Received envelope /> }.into_any(),
+        }}
+        <details class="curl">
+            <summary>"curl"</summary>
+            <p class="muted">"Binary mode"</p>
+            <pre class="code" data-testid="curl-binary">{curl_binary}</pre>
+            <p class="muted">"Structured mode"</p>
+            <pre class="code" data-testid="curl-structured">{curl_structured}</pre>
+        </details>
+        <p class="muted small">{format!("History id {id}")}</p>
+    }
+}
+
+/// Mode, arrival time, warnings, headers and raw body as the server received them.
+#[component]
+fn Received(envelope: Envelope) -> impl IntoView {
+    let warnings = envelope.warnings.iter().map(|w| view! { <li>{w.message.clone()}</li> }).collect_view();
+    let has_warnings = !envelope.warnings.is_empty();
+    let request = envelope.request.clone();
+    let headers = request
+        .headers
+        .iter()
+        .map(|(name, value)| view! { <tr><th>{name.clone()}</th><td>{value.clone()}</td></tr> })
+        .collect_view();
+    let body = match (&request.body, &request.body_base64) {
+        (Some(text), _) => text.clone(),
+        (None, Some(b64)) => format!("{b64}\n\n(base64; the body is not UTF-8)"),
+        (None, None) => "(empty body)".into(),
+    };
+    let truncated = request.body_truncated.then(|| format!("first 64 KiB of {} bytes", request.body_size));
+    view! {
+        <p class="received-meta" data-testid="detail-mode">
+            <span class="badge">{envelope.mode.as_str()}</span>
+            " "
+            {format!("{} {} at {}", request.method, request.path, envelope.received_at)}
+            {envelope.duplicate_of.map(|d| format!(" · duplicate of {d}"))}
+        </p>
+        {has_warnings.then(|| view! {
+            <div class="warnings" data-testid="detail-warnings">
+                <strong>"Warnings"</strong>
+                <ul>{warnings}</ul>
+            </div>
+        })}
+        <table class="kv" data-testid="detail-headers"><tbody>{headers}</tbody></table>
+        <pre class="code" data-testid="detail-body">{body}</pre>
+        {truncated.map(|t| view! { <p class="muted small">{t}</p> })}
+    }
+}

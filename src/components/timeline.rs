@@ -1,0 +1,144 @@
+//! The timeline: events per time bucket stacked by type, as SVG (`core::timeline` does the
+//! bucketing). Clicking a bar narrows the time-range filter to it. Redrawn at most once a second.
+
+use crate::app::use_ui;
+use crate::client::dom::{clock, now_ms};
+use crate::core::filter::Filter;
+use crate::core::timeline::{self, Timeline};
+use leptos::prelude::*;
+
+const MAX_BUCKETS: usize = 60;
+/// The shortest time span drawn.
+const MIN_SPAN_MS: i64 = 60_000;
+const MAX_TYPES: usize = 6;
+const WIDTH: f64 = 1000.0;
+const HEIGHT: f64 = 56.0;
+/// Colours by stack position.
+const PALETTE: [&str; 6] = ["#6366f1", "#0ea5e9", "#10b981", "#f59e0b", "#ef4444", "#a855f7"];
+/// Colour of the merged "other" types.
+const OTHER_COLOUR: &str = "#94a3b8";
+
+/// The colour of `types[index]`: merged types are grey, the rest by position.
+fn colour(types: &[String], index: usize) -> &'static str {
+    if index + 1 == types.len() && types.len() >= MAX_TYPES && types[index] == timeline::OTHER {
+        OTHER_COLOUR
+    } else {
+        PALETTE[index % PALETTE.len()]
+    }
+}
+
+/// The timeline strip over the shown events.
+#[component]
+pub fn TimelineView(filter: RwSignal<Filter>) -> impl IntoView {
+    let ui = use_ui();
+    // A one-second tick bounds the cost: bucketing 50,000 rows each frame of a burst would not.
+    let tick = RwSignal::new(0u32);
+    #[cfg(feature = "hydrate")]
+    {
+        let handle =
+            set_interval_with_handle(move || tick.update(|t| *t += 1), std::time::Duration::from_secs(1));
+        on_cleanup(move || {
+            if let Ok(handle) = handle {
+                handle.clear();
+            }
+        });
+    }
+    let data = Memo::new(move |_| {
+        tick.track();
+        let range = filter.with(|f| (f.from_ms, f.to_ms));
+        ui.view.with_untracked(|view| {
+            let first = view.shown().next().map(|r| r.id().ms as i64);
+            let last = view.shown().next_back().map(|r| r.id().ms as i64);
+            let (Some(first), Some(last)) = (first, last) else { return None };
+            // At least a minute up to now, so a few events do not fill the strip as one bar.
+            let end = range.1.unwrap_or_else(|| last.max(now_ms() as i64) + 1);
+            let start = range.0.unwrap_or_else(|| first.min(end - MIN_SPAN_MS));
+            let events = view.shown().map(|r| (r.id().ms as i64, r.event().ty()));
+            Some(timeline::build(events, start, end.max(start + 1), MAX_BUCKETS, MAX_TYPES))
+        })
+    });
+
+    view! {
+        <section class="timeline" data-testid="timeline" aria-label="Events over time">
+            {move || data.get().map(|t| view! { <TimelineChart timeline=t filter /> })}
+        </section>
+    }
+}
+
+#[component]
+fn TimelineChart(timeline: Timeline, filter: RwSignal<Filter>) -> impl IntoView {
+    let slot = WIDTH / timeline.buckets.len().max(1) as f64;
+    let scale = HEIGHT / f64::from(timeline.max_total.max(1));
+    let step = timeline.bucket_ms;
+    let types = timeline.types.clone();
+    let bars = timeline
+        .buckets
+        .iter()
+        .filter(|b| b.total > 0)
+        .map(|bucket| {
+            let index = ((bucket.start_ms - timeline.start_ms) / step) as f64;
+            let x = index * slot;
+            let start = bucket.start_ms;
+            let mut y = HEIGHT;
+            let segments = bucket
+                .counts
+                .iter()
+                .enumerate()
+                .filter(|(_, n)| **n > 0)
+                .map(|(type_index, n)| {
+                    let h = f64::from(*n) * scale;
+                    y -= h;
+                    let colour = colour(&types, type_index);
+                    view! { <rect x=x + 1.0 y=y width=(slot - 2.0).max(1.0) height=h fill=colour /> }
+                })
+                .collect_view();
+            let title = format!("{} · {} events", clock(start as f64), bucket.total);
+            view! {
+                <g
+                    class="bar"
+                    data-testid="timeline-bar"
+                    on:click=move |_| {
+                        filter
+                            .update(|f| {
+                                f.from_ms = Some(start);
+                                f.to_ms = Some(start + step);
+                            })
+                    }
+                >
+                    <title>{title}</title>
+                    <rect class="bar-hit" x=x y=0 width=slot height=HEIGHT fill="transparent" />
+                    {segments}
+                </g>
+            }
+        })
+        .collect_view();
+    let legend = timeline
+        .types
+        .iter()
+        .enumerate()
+        .map(|(i, ty)| {
+            let colour = format!("background: {}", colour(&timeline.types, i));
+            view! {
+                <span class="legend-item">
+                    <span class="legend-swatch" style=colour></span>
+                    {ty.clone()}
+                </span>
+            }
+        })
+        .collect_view();
+    view! {
+        <svg
+            class="timeline-chart"
+            viewBox=format!("0 0 {WIDTH} {HEIGHT}")
+            preserveAspectRatio="none"
+            role="img"
+            aria-label="Events per time bucket"
+        >
+            {bars}
+        </svg>
+        <div class="timeline-legend">
+            <span class="legend-step">{format!("per {}", timeline::format_step(step))}</span>
+            {legend}
+        </div>
+    }
+}
