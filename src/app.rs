@@ -10,10 +10,6 @@ use crate::core::id::EventId;
 use crate::core::view::{EventView, RejectionList};
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
-use leptos_router::{
-    StaticSegment,
-    components::{Route, Router, Routes},
-};
 
 /// Events a tab holds (DESIGN §6: memory store bounded at 50,000).
 pub const TAB_CAPACITY: usize = 50_000;
@@ -94,6 +90,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 }
 
 /// The root component: provides [`UiState`], opens the stream, lays out header and main area.
+/// One page, so no router: it would double the hydration code in the bundle.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -111,13 +108,9 @@ pub fn App() -> impl IntoView {
         <Title text="CloudEvent Player" />
         <div class="app" data-testid="app" data-hydrated=move || theme.hydrated.get().to_string()>
             <Header theme />
-            <Router>
-                <main class="main">
-                    <Routes fallback=|| view! { <p class="not-found">"Page not found."</p> }>
-                        <Route path=StaticSegment("") view=Player />
-                    </Routes>
-                </main>
-            </Router>
+            <main class="main">
+                <Player />
+            </main>
         </div>
     }
 }

@@ -63,6 +63,22 @@ pub fn copy_text(text: String) {
     let _ = text;
 }
 
+/// The page URL's query string (without `?`): from the request on the server, from `location` in
+/// the browser, so both render the same filter and hydration matches.
+pub fn page_query() -> String {
+    #[cfg(feature = "ssr")]
+    return leptos::prelude::use_context::<axum::http::request::Parts>()
+        .and_then(|parts| parts.uri.query().map(str::to_owned))
+        .unwrap_or_default();
+    #[cfg(feature = "hydrate")]
+    return web_sys::window()
+        .and_then(|w| w.location().search().ok())
+        .map(|s| s.trim_start_matches('?').to_owned())
+        .unwrap_or_default();
+    #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
+    String::new()
+}
+
 /// Replaces the page URL's query (no navigation, no history entry), so a link reproduces the view.
 pub fn replace_query(query: &str) {
     #[cfg(feature = "hydrate")]

@@ -3,7 +3,7 @@
 
 use crate::app::{Lane, use_ui};
 use crate::client::api::fetch_rejections;
-use crate::client::dom::replace_query;
+use crate::client::dom::{page_query, replace_query};
 use crate::components::detail::DetailPane;
 use crate::components::event_list::EventList;
 use crate::components::filter_bar::FilterBar;
@@ -11,14 +11,13 @@ use crate::components::rejected::RejectedLane;
 use crate::components::timeline::TimelineView;
 use crate::core::filter::Filter;
 use leptos::prelude::*;
-use leptos_router::hooks::use_location;
 
 /// The player view at `/`.
 #[component]
 pub fn Player() -> impl IntoView {
     let ui = use_ui();
     // Read on the server and in the browser alike, so hydration sees the same inputs.
-    let initial = Filter::from_query(&use_location().search.get_untracked());
+    let initial = Filter::from_query(&page_query());
     let filter = RwSignal::new(initial);
     Effect::new(move |previous: Option<()>| {
         let current = filter.get();
