@@ -160,7 +160,7 @@ fn Received(envelope: Envelope) -> impl IntoView {
     let headers = request
         .headers
         .iter()
-        .map(|(name, value)| view! { <tr><th>{name.clone()}</th><td>{value.clone()}</td></tr> })
+        .map(|(name, value)| view! { <tr><th>{name.to_owned()}</th><td>{value.to_owned()}</td></tr> })
         .collect_view();
     let body = match (&request.body, &request.body_base64) {
         (Some(text), _) => text.clone(),

@@ -2,11 +2,13 @@
 //! operation is short and never awaits; publishing happens under the lock, so the hub sees ids in order.
 
 use super::{Batch, EventLog, HistoryStats, LogResult, Page, Range};
+use crate::core::cloudevent::CloudEvent;
 use crate::core::envelope::Envelope;
 use crate::core::id::EventId;
 use crate::server::hub::{Entry, Hub, Message};
 use futures::future::{BoxFuture, FutureExt, ready};
 use std::collections::{HashMap, VecDeque, hash_map};
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -24,8 +26,10 @@ struct Inner {
     entries: VecDeque<Arc<Entry>>,
     /// Last id issued, kept across clears so ids never repeat.
     last_id: EventId,
-    /// `(source, id)` -> (newest history id with that key, how many in the history).
-    keys: HashMap<(String, String), (EventId, usize)>,
+    /// Hash of `(source, id)` -> (newest history id with that key, how many in the history).
+    /// A hash instead of the strings saves two allocations per event; two live keys colliding in
+    /// 64 bits (odds about n² / 2⁶⁵) could only mislabel a duplicate, never lose an event.
+    keys: HashMap<u64, (EventId, usize)>,
     total_appended: u64,
     evicted_through: Option<EventId>,
     cleared_through: Option<EventId>,
@@ -35,9 +39,11 @@ fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
 }
 
-fn key_of(entry: &Entry) -> (String, String) {
-    let event = &entry.envelope.event;
-    (event.source().to_owned(), event.id().to_owned())
+/// The duplicate key of an event: its `source` and `id` (CloudEvents 1.0 §3.1.1: unique together).
+fn key_of(event: &CloudEvent) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    (event.source(), event.id()).hash(&mut hasher);
+    hasher.finish()
 }
 
 impl MemoryLog {
@@ -64,8 +70,7 @@ impl MemoryLog {
         for (json, validated) in prepared {
             let id = inner.last_id.next(now);
             inner.last_id = id;
-            let key = (validated.event.source().to_owned(), validated.event.id().to_owned());
-            let duplicate_of = match inner.keys.entry(key) {
+            let duplicate_of = match inner.keys.entry(key_of(&validated.event)) {
                 hash_map::Entry::Occupied(mut seen) => {
                     let (previous, count) = *seen.get();
                     seen.insert((id, count + 1));
@@ -146,7 +151,7 @@ impl MemoryLog {
 impl Inner {
     fn evict_oldest(&mut self) {
         let Some(oldest) = self.entries.pop_front() else { return };
-        if let hash_map::Entry::Occupied(mut seen) = self.keys.entry(key_of(&oldest)) {
+        if let hash_map::Entry::Occupied(mut seen) = self.keys.entry(key_of(&oldest.envelope.event)) {
             let (newest, count) = *seen.get();
             if count <= 1 {
                 seen.remove();
