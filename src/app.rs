@@ -2,7 +2,8 @@
 //! on the server only; [`App`] is rendered there and hydrated in the browser.
 
 use crate::client::render::EventSink;
-use crate::client::stream::{StreamStatus, use_event_stream};
+use crate::client::session;
+use crate::client::stream::StreamStatus;
 use crate::client::theme::use_theme;
 use crate::components::header::Header;
 use crate::components::player::Player;
@@ -47,8 +48,6 @@ pub struct UiState {
     pub at_top: RwSignal<bool>,
     /// Events that arrived while scrolled away from the top ("N new").
     pub unseen: RwSignal<usize>,
-    /// `gap` frames received: events the server could not replay.
-    pub gaps: RwSignal<usize>,
 }
 
 impl UiState {
@@ -62,7 +61,6 @@ impl UiState {
             lane: RwSignal::new(Lane::Events),
             at_top: RwSignal::new(true),
             unseen: RwSignal::new(0),
-            gaps: RwSignal::new(0),
         }
     }
 }
@@ -99,8 +97,15 @@ pub fn App() -> impl IntoView {
     let state = UiState::new(stream.into());
     provide_context(state);
     let sink = EventSink::new(state);
-    let connection = use_event_stream(sink.clone(), None);
-    Effect::new(move |_| stream.set(connection.status.get()));
+    // Effects run only in the browser, after hydration.
+    Effect::new({
+        let sink = sink.clone();
+        move |started: Option<()>| {
+            if started.is_none() {
+                session::start(state, sink.clone(), stream);
+            }
+        }
+    });
     Effect::new(move |_| sink.set_paused(state.paused.get()));
 
     view! {

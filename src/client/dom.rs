@@ -54,8 +54,8 @@ pub fn copy_text(text: String) {
     if let Some(window) = web_sys::window() {
         let promise = window.navigator().clipboard().write_text(&text);
         leptos::task::spawn_local(async move {
-            if let Err(e) = wasm_bindgen_futures::JsFuture::from(promise).await {
-                leptos::logging::warn!("copy failed: {e:?}");
+            if wasm_bindgen_futures::JsFuture::from(promise).await.is_err() {
+                leptos::logging::warn!("copy to the clipboard was refused");
             }
         });
     }

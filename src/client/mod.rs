@@ -4,5 +4,8 @@
 pub mod api;
 pub mod dom;
 pub mod render;
+pub mod session;
+pub mod store;
 pub mod stream;
+pub mod tabs;
 pub mod theme;

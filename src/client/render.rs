@@ -1,24 +1,41 @@
-//! Frame-throttled rendering: frames from the stream land in a plain buffer, and one
-//! `requestAnimationFrame` publishes everything that arrived since, so a burst of thousands of
-//! events costs one reactive update per frame, not one per event.
+//! Frame-throttled rendering: frames land in a plain buffer, and one `requestAnimationFrame`
+//! publishes everything that arrived since, so a burst of thousands of events costs one reactive
+//! update per frame, not one per event. A tap (set in the leader tab) sees every frame first, to
+//! relay it to other tabs and queue it for IndexedDB.
 
 use crate::app::UiState;
 use crate::core::id::EventId;
 
 /// One decoded stream frame, as the UI needs it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
 pub enum Incoming {
     /// A `cloudevent` frame: history id and the event JSON.
     Event { id: EventId, json: String },
     /// The history was cleared.
     Cleared,
     /// A refused ingest request (JSON).
-    Rejected(String),
+    Rejected { json: String },
     /// Events the server could not replay (JSON).
-    Gap(String),
+    Gap { json: String },
 }
 
-/// Where the stream reader puts frames. Cheap to clone; inert on the server.
+/// What the list says about a `gap` frame's JSON (`{"reason", "missed"}`).
+pub fn gap_text(json: &str) -> String {
+    let value: serde_json::Value = serde_json::from_str(json).unwrap_or_default();
+    let why = match value["reason"].as_str() {
+        Some("history_exceeded") => "older than the server's history",
+        Some("unknown_id") => "the server's history was restarted or replaced",
+        Some("backend_unavailable") => "the server's event store was unavailable",
+        _ => "the server could not replay them",
+    };
+    match value["missed"].as_u64() {
+        Some(n) => format!("{n} events missed: {why}"),
+        None => format!("Events missed: {why}"),
+    }
+}
+
+/// Where frames go. Cheap to clone; inert on the server.
 #[derive(Clone)]
 pub struct EventSink {
     #[cfg(feature = "hydrate")]
@@ -37,10 +54,18 @@ impl EventSink {
         }
     }
 
-    /// Queues a frame; the first one since the last render schedules the next.
+    /// Queues a frame (after the tap, if any); the first since the last render schedules the next.
     pub fn push(&self, incoming: Incoming) {
         #[cfg(feature = "hydrate")]
-        browser::push(&self.inner, incoming);
+        browser::push(&self.inner, incoming, true);
+        #[cfg(not(feature = "hydrate"))]
+        let _ = incoming;
+    }
+
+    /// Queues a frame that came from another tab or the cache: the tap does not see it.
+    pub fn push_quiet(&self, incoming: Incoming) {
+        #[cfg(feature = "hydrate")]
+        browser::push(&self.inner, incoming, false);
         #[cfg(not(feature = "hydrate"))]
         let _ = incoming;
     }
@@ -53,18 +78,16 @@ impl EventSink {
         let _ = paused;
     }
 
-    /// Frames waiting for the next render (or for resume).
-    pub fn pending(&self) -> usize {
-        #[cfg(feature = "hydrate")]
-        return self.inner.borrow().batch.len();
-        #[cfg(not(feature = "hydrate"))]
-        0
+    /// Sees every frame pushed with [`EventSink::push`] before it is queued.
+    #[cfg(feature = "hydrate")]
+    pub fn set_tap(&self, tap: impl Fn(&Incoming) + 'static) {
+        self.inner.borrow_mut().tap = Some(std::rc::Rc::new(tap));
     }
 }
 
 #[cfg(feature = "hydrate")]
 mod browser {
-    use super::Incoming;
+    use super::{Incoming, gap_text};
     use crate::app::UiState;
     use crate::core::batch::FrameBatch;
     use crate::core::cloudevent::CloudEvent;
@@ -72,18 +95,26 @@ mod browser {
     use std::cell::RefCell;
     use std::rc::Rc;
 
+    /// Sees each frame before it is queued.
+    pub type Tap = Rc<dyn Fn(&Incoming)>;
+
     pub struct Inner {
-        pub batch: FrameBatch<Incoming>,
+        batch: FrameBatch<Incoming>,
         state: UiState,
+        pub tap: Option<Tap>,
     }
 
     impl Inner {
         pub fn new(state: UiState) -> Rc<RefCell<Self>> {
-            Rc::new(RefCell::new(Self { batch: FrameBatch::new(), state }))
+            Rc::new(RefCell::new(Self { batch: FrameBatch::new(), state, tap: None }))
         }
     }
 
-    pub fn push(inner: &Rc<RefCell<Inner>>, incoming: Incoming) {
+    pub fn push(inner: &Rc<RefCell<Inner>>, incoming: Incoming, tapped: bool) {
+        let tap = if tapped { inner.borrow().tap.clone() } else { None };
+        if let Some(tap) = tap {
+            tap(&incoming);
+        }
         if inner.borrow_mut().batch.push(incoming) {
             schedule(inner);
         }
@@ -119,7 +150,6 @@ mod browser {
             return;
         }
         let mut rejected = Vec::new();
-        let mut gaps = Vec::new();
         let mut added = 0usize;
         state.view.update(|view| {
             for item in items {
@@ -132,8 +162,8 @@ mod browser {
                         view.clear();
                         added = 0;
                     }
-                    Incoming::Rejected(json) => rejected.push(json),
-                    Incoming::Gap(json) => gaps.push(json),
+                    Incoming::Rejected { json } => rejected.push(json),
+                    Incoming::Gap { json } => view.mark_gap(gap_text(&json)),
                 }
             }
         });
@@ -144,14 +174,35 @@ mod browser {
                 }
             });
         }
-        if !gaps.is_empty() {
-            state.gaps.update(|n| *n += gaps.len());
-            for gap in gaps {
-                leptos::logging::warn!("stream gap: {gap}");
-            }
-        }
         if added > 0 && !state.at_top.get_untracked() {
             state.unseen.update(|n| *n += added);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gap_text_says_how_many_and_why() {
+        assert_eq!(
+            gap_text(r#"{"reason":"history_exceeded","missed":3}"#),
+            "3 events missed: older than the server's history"
+        );
+        assert!(gap_text(r#"{"reason":"unknown_id","missed":null}"#).starts_with("Events missed: "));
+        assert!(gap_text("not json").starts_with("Events missed"));
+    }
+
+    #[test]
+    fn incoming_frames_round_trip_through_json_for_tab_relays() {
+        let frames = vec![
+            Incoming::Event { id: EventId::new(5, 1), json: "{}".into() },
+            Incoming::Cleared,
+            Incoming::Rejected { json: "{\"status\":400}".into() },
+            Incoming::Gap { json: "{}".into() },
+        ];
+        let text = serde_json::to_string(&frames).unwrap();
+        assert_eq!(serde_json::from_str::<Vec<Incoming>>(&text).unwrap(), frames);
     }
 }

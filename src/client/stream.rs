@@ -1,51 +1,36 @@
 //! Live `/stream` connection: `fetch` with a streaming body, parsed by `core::sse::Parser`, frames
 //! handed to an [`EventSink`]. Reconnect policy and the light come from `core::connection`.
 
+#[cfg(feature = "hydrate")]
 use crate::client::render::EventSink;
 use crate::core::connection::Light;
+#[cfg(feature = "hydrate")]
 use crate::core::id::EventId;
-use leptos::prelude::*;
 
-/// What the header shows about the connection.
-#[derive(Debug, Clone, PartialEq)]
+/// What the header shows about the connection (relayed as is to follower tabs).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StreamStatus {
     pub light: Light,
     /// One word for the light: `live`, `connecting`, `offline`, `stopped`.
-    pub label: &'static str,
+    pub label: String,
     /// State, last event time, reconnect attempts, next retry.
     pub tooltip: String,
 }
 
 impl Default for StreamStatus {
     fn default() -> Self {
-        Self { light: Light::Yellow, label: "connecting", tooltip: "Connecting …".into() }
+        Self { light: Light::Yellow, label: "connecting".into(), tooltip: "Connecting …".into() }
     }
 }
 
-/// What [`use_event_stream`] returns.
-#[derive(Clone, Copy)]
-pub struct UseEventStreamReturn {
-    pub status: Signal<StreamStatus>,
-}
-
-/// Opens `/stream` once hydrated and keeps it open forever: reconnecting immediately, then with
-/// backoff, each time resuming after the newest event received (at first `resume_after`, the newest
-/// the tab already holds), so nothing is lost or repeated. A line silent for twice the ping
-/// interval counts as dead. A 401/403 stops retrying and says why.
-///
-/// ## Server-Side Rendering
-/// Inert on the server: the status stays "connecting" and no request is made.
-pub fn use_event_stream(sink: EventSink, resume_after: Option<EventId>) -> UseEventStreamReturn {
-    let (status, set_status) = signal(StreamStatus::default());
-    #[cfg(feature = "hydrate")]
-    Effect::new(move |started: Option<()>| {
-        if started.is_none() {
-            browser::start(sink.clone(), resume_after, set_status);
-        }
-    });
-    #[cfg(not(feature = "hydrate"))]
-    let _ = (sink, resume_after, set_status);
-    UseEventStreamReturn { status: status.into() }
+/// Opens `/stream` and keeps it open for the life of the page: reconnecting immediately, then with
+/// backoff, each time resuming after the newest event received (at first `resume_after`, the
+/// newest the tab already holds; with none, the server's whole history is replayed), so nothing is
+/// lost or repeated. A line silent for twice the ping interval counts as dead. A 401/403 stops
+/// retrying and says why. Every status change goes to `on_status`.
+#[cfg(feature = "hydrate")]
+pub fn start(sink: EventSink, resume_after: Option<EventId>, on_status: impl Fn(StreamStatus) + 'static) {
+    browser::start(sink, resume_after, std::rc::Rc::new(on_status));
 }
 
 #[cfg(feature = "hydrate")]
@@ -69,7 +54,7 @@ mod browser {
         controller: RefCell<Option<AbortController>>,
         /// Newest event id received on any connection: the next `Last-Event-ID`.
         last_id: RefCell<Option<EventId>>,
-        set_status: WriteSignal<StreamStatus>,
+        on_status: Rc<dyn Fn(StreamStatus)>,
     }
 
     impl Shared {
@@ -83,19 +68,19 @@ mod browser {
             };
             let status = StreamStatus {
                 light: connection.light(),
-                label,
+                label: label.to_owned(),
                 tooltip: connection.describe(now_ms(), |ms| clock(ms)[..8].to_owned()),
             };
-            self.set_status.set(status);
+            (self.on_status)(status);
         }
     }
 
-    pub fn start(sink: EventSink, resume_after: Option<EventId>, set_status: WriteSignal<StreamStatus>) {
+    pub fn start(sink: EventSink, resume_after: Option<EventId>, on_status: Rc<dyn Fn(StreamStatus)>) {
         let shared = Rc::new(Shared {
             connection: RefCell::new(Connection::new(Backoff::default())),
             controller: RefCell::new(None),
             last_id: RefCell::new(resume_after),
-            set_status,
+            on_status,
         });
         // Watchdog: a dead line is aborted (so the read fails and we reconnect); the tooltip's
         // countdown refreshes.
@@ -158,7 +143,7 @@ mod browser {
     async fn connect(shared: &Rc<Shared>, sink: &EventSink) -> Outcome {
         let controller = match AbortController::new() {
             Ok(c) => c,
-            Err(e) => return Outcome::Ended(format!("{e:?}")),
+            Err(_) => return Outcome::Ended("this browser cannot abort requests".into()),
         };
         // A tab with nothing yet starts from what the server holds; later connects resume.
         let last_id = *shared.last_id.borrow();
@@ -224,8 +209,8 @@ mod browser {
                 shared.publish();
             }
             "cleared" => sink.push(Incoming::Cleared),
-            "rejected" => sink.push(Incoming::Rejected(frame.data)),
-            "gap" => sink.push(Incoming::Gap(frame.data)),
+            "rejected" => sink.push(Incoming::Rejected { json: frame.data }),
+            "gap" => sink.push(Incoming::Gap { json: frame.data }),
             "ping" => {
                 if shared.connection.borrow().light() != Light::Green {
                     shared.publish();

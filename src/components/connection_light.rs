@@ -17,7 +17,7 @@ pub fn ConnectionLight() -> impl IntoView {
             aria-label=move || stream.with(|s| format!("Connection: {}", s.tooltip))
         >
             <span class="light-dot" aria-hidden="true"></span>
-            <span class="light-label">{move || stream.with(|s| s.label)}</span>
+            <span class="light-label">{move || stream.with(|s| s.label.clone())}</span>
         </span>
     }
 }

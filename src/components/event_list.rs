@@ -95,6 +95,11 @@ pub fn EventList() -> impl IntoView {
                     {move || format!("↑ {} new", ui.unseen.get())}
                 </button>
             </Show>
+            {move || {
+                ui.view
+                    .with(|v| v.pending_gap().map(str::to_owned))
+                    .map(|text| view! { <div class="gap-banner" data-testid="gap-banner" role="status">{text}</div> })
+            }}
             <Show when=move || ui.paused.get()>
                 <div class="paused-banner" data-testid="paused-banner">
                     "Paused: new events are collected and shown on resume."
@@ -119,9 +124,12 @@ fn EventRow(row: Arc<Row>) -> impl IntoView {
     let id = row.id();
     let event = row.event();
     let legacy = event.specversion() != "1.0";
+    let gap = row.gap_before.clone();
+    let has_gap = gap.is_some();
     view! {
         <div
             class="row"
+            class:gap-before=has_gap
             class:selected=move || ui.selected.get() == Some(id)
             role="row"
             data-testid="event-row"
@@ -134,6 +142,7 @@ fn EventRow(row: Arc<Row>) -> impl IntoView {
             <span class="cell subject" data-testid="row-subject">{event.subject().unwrap_or("").to_owned()}</span>
             <span class="cell id" data-testid="row-id">{event.id().to_owned()}</span>
             <span class="cell badges">
+                {gap.map(|text| view! { <span class="badge badge-alert" data-testid="gap-marker" title=text.clone()>"gap"</span> })}
                 {row.duplicate.then(|| view! { <span class="badge badge-warn" title="Same source and id as an earlier event">"dup"</span> })}
                 {legacy.then(|| view! { <span class="badge" title="CloudEvents 0.3, shown with 1.0 names">"0.3"</span> })}
             </span>

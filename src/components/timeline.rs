@@ -11,8 +11,10 @@ const MAX_BUCKETS: usize = 60;
 /// The shortest time span drawn.
 const MIN_SPAN_MS: i64 = 60_000;
 const MAX_TYPES: usize = 6;
-const WIDTH: f64 = 1000.0;
-const HEIGHT: f64 = 56.0;
+/// Width of one bar slot and the chart height, in SVG units. Integers throughout: the chart is
+/// scaled by the viewBox anyway, and float formatting would add kilobytes to the bundle.
+const SLOT: u32 = 10;
+const HEIGHT: u32 = 560;
 /// Colours by stack position.
 const PALETTE: [&str; 6] = ["#6366f1", "#0ea5e9", "#10b981", "#f59e0b", "#ef4444", "#a855f7"];
 /// Colour of the merged "other" types.
@@ -67,8 +69,8 @@ pub fn TimelineView(filter: RwSignal<Filter>) -> impl IntoView {
 
 #[component]
 fn TimelineChart(timeline: Timeline, filter: RwSignal<Filter>) -> impl IntoView {
-    let slot = WIDTH / timeline.buckets.len().max(1) as f64;
-    let scale = HEIGHT / f64::from(timeline.max_total.max(1));
+    let width = SLOT * u32::try_from(timeline.buckets.len().max(1)).unwrap_or(u32::MAX / SLOT);
+    let max_total = u64::from(timeline.max_total.max(1));
     let step = timeline.bucket_ms;
     let types = timeline.types.clone();
     let bars = timeline
@@ -76,20 +78,23 @@ fn TimelineChart(timeline: Timeline, filter: RwSignal<Filter>) -> impl IntoView 
         .iter()
         .filter(|b| b.total > 0)
         .map(|bucket| {
-            let index = ((bucket.start_ms - timeline.start_ms) / step) as f64;
-            let x = index * slot;
+            let x = u32::try_from((bucket.start_ms - timeline.start_ms) / step).unwrap_or(0) * SLOT;
             let start = bucket.start_ms;
-            let mut y = HEIGHT;
+            // Stack from the bottom; cumulative rounding keeps the stack exactly `total` high.
+            let mut below = 0u64;
             let segments = bucket
                 .counts
                 .iter()
                 .enumerate()
                 .filter(|(_, n)| **n > 0)
                 .map(|(type_index, n)| {
-                    let h = f64::from(*n) * scale;
-                    y -= h;
+                    let bottom = (below * u64::from(HEIGHT) / max_total) as u32;
+                    below += u64::from(*n);
+                    let top = (below * u64::from(HEIGHT) / max_total) as u32;
                     let colour = colour(&types, type_index);
-                    view! { <rect x=x + 1.0 y=y width=(slot - 2.0).max(1.0) height=h fill=colour /> }
+                    view! {
+                        <rect x=x + 1 y=HEIGHT - top width=SLOT - 2 height=(top - bottom).max(1) fill=colour />
+                    }
                 })
                 .collect_view();
             let title = format!("{} · {} events", clock(start as f64), bucket.total);
@@ -106,7 +111,7 @@ fn TimelineChart(timeline: Timeline, filter: RwSignal<Filter>) -> impl IntoView 
                     }
                 >
                     <title>{title}</title>
-                    <rect class="bar-hit" x=x y=0 width=slot height=HEIGHT fill="transparent" />
+                    <rect class="bar-hit" x=x y=0 width=SLOT height=HEIGHT fill="transparent" />
                     {segments}
                 </g>
             }
@@ -129,7 +134,7 @@ fn TimelineChart(timeline: Timeline, filter: RwSignal<Filter>) -> impl IntoView 
     view! {
         <svg
             class="timeline-chart"
-            viewBox=format!("0 0 {WIDTH} {HEIGHT}")
+            viewBox=format!("0 0 {width} {HEIGHT}")
             preserveAspectRatio="none"
             role="img"
             aria-label="Events per time bucket"

@@ -6,7 +6,8 @@
 const DEFAULT_PING_INTERVAL_MS: f64 = 30_000.0;
 
 /// Colour of the header light.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Light {
     /// Stream open and alive.
     Green,
@@ -303,7 +304,8 @@ impl Connection {
                 }
             }
             Status::Waiting { retry_at_ms, reason, .. } => {
-                let seconds = ((retry_at_ms - now_ms) / 1000.0).ceil().max(0.0);
+                // Whole seconds as an integer: formatting an f64 would pull float printing into the bundle.
+                let seconds = ((retry_at_ms - now_ms) / 1000.0).ceil().max(0.0) as u64;
                 format!("Disconnected: {reason} · retrying at {} (in {seconds} s)", format_time(*retry_at_ms))
             }
             Status::Stopped { reason } => format!("Disconnected: {reason} · not retrying"),

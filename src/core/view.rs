@@ -13,6 +13,8 @@ pub struct Row {
     pub item: Searchable,
     /// Another event with the same `source` and `id` arrived earlier (a producer's retry).
     pub duplicate: bool,
+    /// Events before this one could not be delivered (a `gap` frame): what to tell the user.
+    pub gap_before: Option<String>,
 }
 
 impl Row {
@@ -33,11 +35,16 @@ pub struct EventView {
     capacity: usize,
     filter: Filter,
     matcher: Matcher,
-    /// `(source, id)` -> rows held with that key.
-    keys: HashMap<(String, String), u32>,
+    /// Hash of `(source, id)` -> rows held with that key (a hash, not two strings per event).
+    keys: HashMap<u64, u32>,
     last_id: Option<EventId>,
     /// Events added since the page loaded (not reduced by eviction).
     received: u64,
+    /// A gap reported before the next new event; attached to that event's row.
+    pending_gap: Option<String>,
+    gaps: usize,
+    /// Ids up to here were cleared; late copies of them (relays, replays) stay out.
+    cleared_through: Option<EventId>,
 }
 
 impl Default for EventView {
@@ -59,30 +66,66 @@ impl EventView {
             keys: HashMap::new(),
             last_id: None,
             received: 0,
+            pending_gap: None,
+            gaps: 0,
+            cleared_through: None,
         }
     }
 
-    /// Adds an event. Ids at or below the newest held are ignored, so a replay that overlaps what
-    /// the tab already has never shows an event twice. Returns whether the filter shows it.
+    /// Adds an event in id order, wherever it falls: newer than everything (the usual case, O(1)),
+    /// or older (a cache load, a relay from another tab or a replay arriving after live events).
+    /// An id already held is ignored, so overlapping sources never show an event twice.
+    /// Returns whether the filter shows it.
     pub fn push(&mut self, id: EventId, event: CloudEvent) -> bool {
-        if self.last_id.is_some_and(|last| id <= last) {
+        if self.cleared_through.is_some_and(|cleared| id <= cleared) {
             return false;
         }
-        self.last_id = Some(id);
+        let newest = self.last_id.is_none_or(|last| id > last);
+        let position = if newest {
+            self.rows.len()
+        } else {
+            match self.rows.binary_search_by_key(&id, |r| r.id()) {
+                Ok(_) => return false,
+                // Older than everything held while the tab is full: it would be evicted at once.
+                Err(0) if self.rows.len() >= self.capacity => return false,
+                Err(position) => position,
+            }
+        };
+        if newest {
+            self.last_id = Some(id);
+        }
         self.received += 1;
-        let key = (event.source().to_owned(), event.id().to_owned());
-        let seen = self.keys.entry(key).or_insert(0);
+        let seen = self.keys.entry(event.duplicate_key()).or_insert(0);
         *seen += 1;
-        let row = Arc::new(Row { duplicate: *seen > 1, item: Searchable::new(id, event) });
+        let gap_before = if newest { self.pending_gap.take() } else { None };
+        let row = Arc::new(Row { duplicate: *seen > 1, gap_before, item: Searchable::new(id, event) });
         let shown = self.matcher.matches(&row.item);
         if shown {
-            self.shown.push_back(Arc::clone(&row));
+            let at = if newest { self.shown.len() } else { self.shown.partition_point(|r| r.id() < id) };
+            self.shown.insert(at, Arc::clone(&row));
         }
-        self.rows.push_back(row);
+        self.rows.insert(position, row);
         if self.rows.len() > self.capacity {
             self.evict_oldest();
         }
         shown
+    }
+
+    /// Records that events were missed before the next new one (a `gap` frame); the row of that
+    /// event carries `text`, so the list shows where the hole is.
+    pub fn mark_gap(&mut self, text: String) {
+        self.gaps += 1;
+        self.pending_gap = Some(text);
+    }
+
+    /// Gaps reported since the page loaded.
+    pub fn gaps(&self) -> usize {
+        self.gaps
+    }
+
+    /// A reported gap not yet attached to a row (no event has followed it).
+    pub fn pending_gap(&self) -> Option<&str> {
+        self.pending_gap.as_deref()
     }
 
     fn evict_oldest(&mut self) {
@@ -90,7 +133,7 @@ impl EventView {
         if self.shown.front().is_some_and(|s| Arc::ptr_eq(s, &oldest)) {
             self.shown.pop_front();
         }
-        let key = (oldest.event().source().to_owned(), oldest.event().id().to_owned());
+        let key = oldest.event().duplicate_key();
         if let Some(count) = self.keys.get_mut(&key) {
             *count -= 1;
             if *count == 0 {
@@ -118,6 +161,14 @@ impl EventView {
         self.rows.clear();
         self.shown.clear();
         self.keys.clear();
+        self.pending_gap = None;
+        self.cleared_through = self.last_id;
+    }
+
+    /// Held rows with ids after `after` (all when `None`), oldest first: what another tab lacks.
+    pub fn rows_after(&self, after: Option<EventId>) -> impl Iterator<Item = &Arc<Row>> {
+        let start = after.map_or(0, |after| self.rows.partition_point(|r| r.id() <= after));
+        self.rows.range(start..)
     }
 
     /// Rows held.
@@ -241,6 +292,32 @@ mod tests {
         assert!(!view.push(EventId::new(2, 0), event("b", "t")), "a replayed id is not shown twice");
         assert_eq!(shown_ids(&view), vec!["b", "a"]);
         assert_eq!(view.last_id(), Some(EventId::new(2, 0)));
+    }
+
+    #[test]
+    fn merges_older_events_in_order_and_ignores_known_ids() {
+        let mut view = EventView::new(10);
+        view.push(EventId::new(5, 0), event("e", "t"));
+        view.push(EventId::new(2, 0), event("b", "t"));
+        view.push(EventId::new(3, 0), event("c", "t"));
+        assert!(!view.push(EventId::new(3, 0), event("c", "t")));
+        assert_eq!(shown_ids(&view), vec!["e", "c", "b"]);
+        assert_eq!(view.last_id(), Some(EventId::new(5, 0)), "older arrivals do not move the resume point");
+        let after: Vec<_> =
+            view.rows_after(Some(EventId::new(2, 0))).map(|r| r.event().id().to_owned()).collect();
+        assert_eq!(after, vec!["c", "e"]);
+    }
+
+    #[test]
+    fn a_gap_marks_the_next_new_row() {
+        let mut view = EventView::new(10);
+        view.push(EventId::new(1, 0), event("a", "t"));
+        view.mark_gap("3 events missed".into());
+        assert_eq!(view.pending_gap(), Some("3 events missed"));
+        view.push(EventId::new(9, 0), event("z", "t"));
+        assert_eq!(view.get(EventId::new(9, 0)).unwrap().gap_before.as_deref(), Some("3 events missed"));
+        assert_eq!(view.get(EventId::new(1, 0)).unwrap().gap_before, None);
+        assert_eq!((view.gaps(), view.pending_gap()), (1, None));
     }
 
     #[test]

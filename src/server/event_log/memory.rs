@@ -2,13 +2,11 @@
 //! operation is short and never awaits; publishing happens under the lock, so the hub sees ids in order.
 
 use super::{Batch, EventLog, HistoryStats, LogResult, Page, Range};
-use crate::core::cloudevent::CloudEvent;
 use crate::core::envelope::Envelope;
 use crate::core::id::EventId;
 use crate::server::hub::{Entry, Hub, Message};
 use futures::future::{BoxFuture, FutureExt, ready};
 use std::collections::{HashMap, VecDeque, hash_map};
-use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -26,9 +24,8 @@ struct Inner {
     entries: VecDeque<Arc<Entry>>,
     /// Last id issued, kept across clears so ids never repeat.
     last_id: EventId,
-    /// Hash of `(source, id)` -> (newest history id with that key, how many in the history).
-    /// A hash instead of the strings saves two allocations per event; two live keys colliding in
-    /// 64 bits (odds about n² / 2⁶⁵) could only mislabel a duplicate, never lose an event.
+    /// `CloudEvent::duplicate_key` -> (newest history id with that key, how many in the history).
+    /// A hash instead of the strings saves two allocations per event.
     keys: HashMap<u64, (EventId, usize)>,
     total_appended: u64,
     evicted_through: Option<EventId>,
@@ -37,13 +34,6 @@ struct Inner {
 
 fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
-}
-
-/// The duplicate key of an event: its `source` and `id` (CloudEvents 1.0 §3.1.1: unique together).
-fn key_of(event: &CloudEvent) -> u64 {
-    let mut hasher = DefaultHasher::new();
-    (event.source(), event.id()).hash(&mut hasher);
-    hasher.finish()
 }
 
 impl MemoryLog {
@@ -70,7 +60,7 @@ impl MemoryLog {
         for (json, validated) in prepared {
             let id = inner.last_id.next(now);
             inner.last_id = id;
-            let duplicate_of = match inner.keys.entry(key_of(&validated.event)) {
+            let duplicate_of = match inner.keys.entry(validated.event.duplicate_key()) {
                 hash_map::Entry::Occupied(mut seen) => {
                     let (previous, count) = *seen.get();
                     seen.insert((id, count + 1));
@@ -151,7 +141,7 @@ impl MemoryLog {
 impl Inner {
     fn evict_oldest(&mut self) {
         let Some(oldest) = self.entries.pop_front() else { return };
-        if let hash_map::Entry::Occupied(mut seen) = self.keys.entry(key_of(&oldest.envelope.event)) {
+        if let hash_map::Entry::Occupied(mut seen) = self.keys.entry(oldest.envelope.event.duplicate_key()) {
             let (newest, count) = *seen.get();
             if count <= 1 {
                 seen.remove();

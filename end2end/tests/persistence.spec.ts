@@ -1,0 +1,91 @@
+import { expect, test, type Page } from "@playwright/test";
+import { makeEvent, PlayerPage, Producer } from "./fixtures/player_page";
+
+test.beforeEach(async ({ request }) => {
+  await new Producer(request).clear();
+});
+
+/** Events in this tab's IndexedDB cache. */
+function cachedCount(page: Page): Promise<number> {
+  return page.evaluate(
+    () =>
+      new Promise<number>((resolve, reject) => {
+        const open = indexedDB.open("cloudevent-player");
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const db = open.result;
+          if (!db.objectStoreNames.contains("events")) return resolve(0);
+          const count = db.transaction("events").objectStore("events").count();
+          count.onsuccess = () => resolve(count.result);
+          count.onerror = () => reject(count.error);
+        };
+      }),
+  );
+}
+
+test("after a reload cached events show before the stream answers, then missed ones arrive once", async ({
+  context,
+  request,
+}) => {
+  const producer = new Producer(request);
+  const first = new PlayerPage(await context.newPage());
+  await first.open();
+  await producer.batch([makeEvent({ id: "p-1" }), makeEvent({ id: "p-2" }), makeEvent({ id: "p-3" })]);
+  await expect(first.rows).toHaveCount(3);
+  await expect.poll(() => cachedCount(first.page)).toBe(3);
+  await first.page.close();
+
+  // Posted while no tab is open.
+  await producer.batch([makeEvent({ id: "p-4" }), makeEvent({ id: "p-5" })]);
+
+  const page = await context.newPage();
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await page.route("**/stream**", async (route) => {
+    await held;
+    await route.continue();
+  });
+  const player = new PlayerPage(page);
+  await player.goto();
+  await player.hydrated();
+  await expect(player.rows).toHaveCount(3);
+  await expect(player.row("p-3")).toHaveCount(1);
+  await expect(player.light).not.toHaveAttribute("data-state", "green");
+
+  release();
+  await expect(player.light).toHaveAttribute("data-state", "green");
+  await expect(player.rows).toHaveCount(5);
+  for (const id of ["p-1", "p-2", "p-3", "p-4", "p-5"]) {
+    await expect(player.row(id)).toHaveCount(1);
+  }
+  await expect.poll(() => cachedCount(page)).toBe(5);
+});
+
+test("clear in one tab empties every tab and the cache", async ({ context, request }) => {
+  const producer = new Producer(request);
+  const a = new PlayerPage(await context.newPage());
+  const b = new PlayerPage(await context.newPage());
+  await a.open();
+  await b.open();
+  await producer.batch([makeEvent({ id: "c-1" }), makeEvent({ id: "c-2" })]);
+  await expect(a.rows).toHaveCount(2);
+  await expect(b.rows).toHaveCount(2);
+  await expect.poll(() => cachedCount(a.page)).toBe(2);
+
+  a.page.once("dialog", (dialog) => dialog.accept());
+  await a.page.getByTestId("clear-events").click();
+  await expect(a.rows).toHaveCount(0);
+  await expect(b.rows).toHaveCount(0);
+  await expect.poll(() => cachedCount(b.page)).toBe(0);
+});
+
+test("a gap is shown in the list when the server cannot replay what a tab missed", async ({ page, request }) => {
+  const player = new PlayerPage(page);
+  // An id the server never issued: replay cannot be complete.
+  await page.route("**/stream**", (route) =>
+    route.continue({ headers: { ...route.request().headers(), "last-event-id": "1-0" } }),
+  );
+  await new Producer(request).structured(makeEvent({ id: "g-1" }));
+  await player.open();
+  await expect(player.row("g-1").getByTestId("gap-marker")).toHaveCount(1);
+});

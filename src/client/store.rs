@@ -1,0 +1,163 @@
+//! The IndexedDB cache of events (rexie): database `cloudevent-player`, store `events` keyed by
+//! `[ms, seq]` of the history id, so keys sort like ids. Written in batches off the render path,
+//! capped at [`crate::app::TAB_CAPACITY`] (oldest out), cleared on `cleared`. Browser only.
+
+#[cfg(feature = "hydrate")]
+pub use browser::{Cache, CacheWriter};
+
+#[cfg(feature = "hydrate")]
+mod browser {
+    use crate::core::id::EventId;
+    use rexie::{KeyRange, ObjectStore, Rexie, TransactionMode};
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    use wasm_bindgen::JsValue;
+
+    const DATABASE: &str = "cloudevent-player";
+    const STORE: &str = "events";
+    /// Writes wait this long so a burst becomes one transaction.
+    const WRITE_DELAY_MS: u32 = 250;
+
+    /// An open database. Cheap to clone.
+    #[derive(Clone)]
+    pub struct Cache {
+        db: Rc<Rexie>,
+    }
+
+    fn key(id: EventId) -> JsValue {
+        let key = js_sys::Array::new();
+        key.push(&JsValue::from_f64(id.ms as f64));
+        key.push(&JsValue::from_f64(id.seq as f64));
+        key.into()
+    }
+
+    fn record(id: EventId, json: &str) -> JsValue {
+        let object = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&object, &"key".into(), &key(id));
+        let _ = js_sys::Reflect::set(&object, &"json".into(), &JsValue::from_str(json));
+        object.into()
+    }
+
+    fn read(record: &JsValue) -> Option<(EventId, String)> {
+        let key: js_sys::Array = js_sys::Reflect::get(record, &"key".into()).ok()?.into();
+        let id = EventId::new(key.get(0).as_f64()? as u64, key.get(1).as_f64()? as u64);
+        let json = js_sys::Reflect::get(record, &"json".into()).ok()?.as_string()?;
+        Some((id, json))
+    }
+
+    impl Cache {
+        /// Opens (creating on first use) the database; `None` where IndexedDB is unavailable
+        /// (private windows of some browsers), and the tab then works from the stream alone.
+        pub async fn open() -> Option<Self> {
+            let db = Rexie::builder(DATABASE)
+                .version(1)
+                .add_object_store(ObjectStore::new(STORE).key_path("key"))
+                .build()
+                .await;
+            match db {
+                Ok(db) => Some(Self { db: Rc::new(db) }),
+                Err(e) => {
+                    leptos::logging::warn!("IndexedDB unavailable, events are not cached: {e}");
+                    None
+                }
+            }
+        }
+
+        /// Every cached event, oldest first.
+        pub async fn load(&self) -> Vec<(EventId, String)> {
+            let result = async {
+                let tx = self.db.transaction(&[STORE], TransactionMode::ReadOnly)?;
+                let records = tx.store(STORE)?.get_all(None, None).await?;
+                Ok::<_, rexie::Error>(records.iter().filter_map(read).collect())
+            };
+            result.await.unwrap_or_else(|e| {
+                leptos::logging::warn!("reading the event cache failed: {e}");
+                Vec::new()
+            })
+        }
+
+        /// Stores `events` in one transaction, then drops the oldest beyond `capacity`.
+        pub async fn write(&self, events: &[(EventId, String)], capacity: usize) -> Result<(), rexie::Error> {
+            let tx = self.db.transaction(&[STORE], TransactionMode::ReadWrite)?;
+            let store = tx.store(STORE)?;
+            store.put_all(events.iter().map(|(id, json)| (record(*id, json), None))).await?;
+            let count = store.count(None).await? as usize;
+            if count > capacity {
+                let excess = u32::try_from(count - capacity).unwrap_or(u32::MAX);
+                let oldest = store.get_all_keys(None, Some(excess)).await?;
+                if let Some(last) = oldest.last() {
+                    let range = KeyRange::upper_bound(last, Some(false))?;
+                    store.delete(range.into()).await?;
+                }
+            }
+            tx.done().await?;
+            Ok(())
+        }
+
+        /// Forgets every cached event (the history was cleared).
+        pub async fn clear(&self) -> Result<(), rexie::Error> {
+            let tx = self.db.transaction(&[STORE], TransactionMode::ReadWrite)?;
+            tx.store(STORE)?.clear().await?;
+            tx.done().await?;
+            Ok(())
+        }
+    }
+
+    /// Queues events and writes them in batches a moment later, in order with clears.
+    #[derive(Clone)]
+    pub struct CacheWriter {
+        cache: Cache,
+        capacity: usize,
+        state: Rc<RefCell<WriterState>>,
+    }
+
+    #[derive(Default)]
+    struct WriterState {
+        queued: Vec<(EventId, String)>,
+        clear: bool,
+        scheduled: bool,
+    }
+
+    impl CacheWriter {
+        pub fn new(cache: Cache, capacity: usize) -> Self {
+            Self { cache, capacity, state: Rc::default() }
+        }
+
+        pub fn queue(&self, id: EventId, json: String) {
+            self.state.borrow_mut().queued.push((id, json));
+            self.schedule();
+        }
+
+        /// Clears the cache; events queued before are dropped, later ones kept.
+        pub fn clear(&self) {
+            let mut state = self.state.borrow_mut();
+            state.queued.clear();
+            state.clear = true;
+            drop(state);
+            self.schedule();
+        }
+
+        fn schedule(&self) {
+            if std::mem::replace(&mut self.state.borrow_mut().scheduled, true) {
+                return;
+            }
+            let writer = self.clone();
+            leptos::task::spawn_local(async move {
+                gloo_timers::future::TimeoutFuture::new(WRITE_DELAY_MS).await;
+                let (events, clear) = {
+                    let mut state = writer.state.borrow_mut();
+                    state.scheduled = false;
+                    (std::mem::take(&mut state.queued), std::mem::take(&mut state.clear))
+                };
+                if clear && let Err(e) = writer.cache.clear().await {
+                    leptos::logging::warn!("clearing the event cache failed: {e}");
+                }
+                if !events.is_empty()
+                    && let Err(e) = writer.cache.write(&events, writer.capacity).await
+                {
+                    leptos::logging::warn!("writing {} events to the cache failed: {e}", events.len());
+                }
+            });
+        }
+    }
+}
