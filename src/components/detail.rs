@@ -7,6 +7,7 @@ use crate::client::dom::{copy_text, origin};
 use crate::core::cloudevent::{CloudEvent, Mode};
 use crate::core::curl::to_curl;
 use crate::core::id::EventId;
+use leptos::either::{Either, EitherOf3};
 use leptos::prelude::*;
 use serde_json::Value;
 
@@ -36,7 +37,7 @@ pub fn DetailPane() -> impl IntoView {
     view! {
         <aside class="detail-pane" data-testid="detail" aria-label="Event detail">
             {move || match selected() {
-                None => view! { <p class="hint">"Select an event to see its attributes, data and the request as received."</p> }.into_any(),
+                None => Either::Left(view! { <p class="hint">"Select an event to see its attributes, data and the request as received."</p> }),
                 Some((id, event)) => {
                     let received = Signal::derive(move || {
                         envelope.with(|e| match e {
@@ -44,7 +45,7 @@ pub fn DetailPane() -> impl IntoView {
                             _ => None,
                         })
                     });
-                    view! { <EventDetail id event received /> }.into_any()
+                    Either::Right(view! { <EventDetail id event received /> })
                 }
             }}
         </aside>
@@ -135,9 +136,9 @@ fn EventDetail(
         <pre class="code" data-testid="detail-data">{data}</pre>
         <h3>"As received"</h3>
         {move || match received.get() {
-            None => view! { <p class="muted">"Loading the request …"</p> }.into_any(),
-            Some(Err(e)) => view! { <p class="error-text">{format!("Not available: {e}")}</p> }.into_any(),
-            Some(Ok(envelope)) => view! { <Received envelope /> }.into_any(),
+            None => EitherOf3::A(view! { <p class="muted">"Loading the request …"</p> }),
+            Some(Err(e)) => EitherOf3::B(view! { <p class="error-text">{format!("Not available: {e}")}</p> }),
+            Some(Ok(envelope)) => EitherOf3::C(view! { <Received envelope /> }),
         }}
         <details class="curl">
             <summary>"curl"</summary>

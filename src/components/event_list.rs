@@ -90,25 +90,34 @@ pub fn EventList() -> impl IntoView {
                 <span class="cell id">"Id"</span>
                 <span class="cell badges"></span>
             </div>
-            <Show when=move || ui.unseen.get() != 0>
-                <button type="button" class="new-pill" data-testid="new-events" on:click=jump_to_top>
-                    {move || format!("↑ {} new", ui.unseen.get())}
-                </button>
-            </Show>
+            {move || {
+                (ui.unseen.get() != 0)
+                    .then(|| {
+                        view! {
+                            <button type="button" class="new-pill" data-testid="new-events" on:click=jump_to_top>
+                                {move || format!("↑ {} new", ui.unseen.get())}
+                            </button>
+                        }
+                    })
+            }}
             {move || {
                 ui.view
                     .with(|v| v.pending_gap().map(str::to_owned))
                     .map(|text| view! { <div class="gap-banner" data-testid="gap-banner" role="status">{text}</div> })
             }}
-            <Show when=move || ui.paused.get()>
-                <div class="paused-banner" data-testid="paused-banner">
-                    "Paused: new events are collected and shown on resume."
-                </div>
-            </Show>
+            {move || {
+                ui.paused
+                    .get()
+                    .then(|| {
+                        view! {
+                            <div class="paused-banner" data-testid="paused-banner">
+                                "Paused: new events are collected and shown on resume."
+                            </div>
+                        }
+                    })
+            }}
             <div class="list" node_ref=scroller on:scroll=on_scroll data-testid="event-list" role="table">
-                <Show when=move || empty.get()>
-                    <EmptyState />
-                </Show>
+                {move || empty.get().then(|| view! { <EmptyState /> })}
                 <div style=move || format!("height: {}px", window.get().top_px)></div>
                 <For each=rows key=|row| row.id() children=move |row| view! { <EventRow row /> } />
                 <div style=move || format!("height: {}px", window.get().bottom_px)></div>

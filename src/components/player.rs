@@ -10,6 +10,7 @@ use crate::components::filter_bar::FilterBar;
 use crate::components::rejected::RejectedLane;
 use crate::components::timeline::TimelineView;
 use crate::core::filter::Filter;
+use leptos::either::Either;
 use leptos::prelude::*;
 
 /// The player view at `/`.
@@ -45,14 +46,14 @@ pub fn Player() -> impl IntoView {
     view! {
         <FilterBar filter />
         <TimelineView filter />
-        <Show
-            when=move || ui.lane.get() == Lane::Events
-            fallback=|| view! { <RejectedLane /> }
-        >
-            <div class="workspace">
-                <EventList />
-                <DetailPane />
-            </div>
-        </Show>
+        {move || match ui.lane.get() {
+            Lane::Events => Either::Left(view! {
+                <div class="workspace">
+                    <EventList />
+                    <DetailPane />
+                </div>
+            }),
+            Lane::Rejected => Either::Right(view! { <RejectedLane /> }),
+        }}
     }
 }

@@ -13,9 +13,15 @@ pub fn RejectedLane() -> impl IntoView {
     let items = move || ui.rejections.with(|r| r.iter().cloned().collect::<Vec<_>>());
     view! {
         <section class="rejected-lane" data-testid="rejected-lane" aria-label="Rejected requests">
-            <Show when=move || ui.rejections.with(|r| r.is_empty())>
-                <p class="hint">"No request has been refused. Invalid events show up here with the reason."</p>
-            </Show>
+            {move || {
+                ui.rejections
+                    .with(|r| r.is_empty())
+                    .then(|| {
+                        view! {
+                            <p class="hint">"No request has been refused. Invalid events show up here with the reason."</p>
+                        }
+                    })
+            }}
             <For
                 each=items
                 key=|item| Arc::as_ptr(item) as usize
