@@ -7,6 +7,8 @@ use crate::client::stream::StreamStatus;
 use crate::client::theme::use_theme;
 use crate::components::header::Header;
 use crate::components::player::Player;
+use crate::components::send_form::SendPanel;
+use crate::core::compose::Draft;
 use crate::core::id::EventId;
 use crate::core::view::{EventView, RejectionList};
 use leptos::prelude::*;
@@ -48,6 +50,8 @@ pub struct UiState {
     pub at_top: RwSignal<bool>,
     /// Events that arrived while scrolled away from the top ("N new").
     pub unseen: RwSignal<usize>,
+    /// The send form's draft while the form is open.
+    pub compose: RwSignal<Option<Draft>>,
 }
 
 impl UiState {
@@ -61,6 +65,7 @@ impl UiState {
             lane: RwSignal::new(Lane::Events),
             at_top: RwSignal::new(true),
             unseen: RwSignal::new(0),
+            compose: RwSignal::new(None),
         }
     }
 }
@@ -116,6 +121,7 @@ pub fn App() -> impl IntoView {
             <main class="main">
                 <Player />
             </main>
+            <SendPanel />
         </div>
     }
 }

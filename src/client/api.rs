@@ -64,3 +64,86 @@ async fn error_message(response: &gloo_net::http::Response) -> String {
         Err(_) => format!("HTTP {}", response.status()),
     }
 }
+
+/// A configured sink, as `GET /api/sinks` lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SinkInfo {
+    pub name: String,
+    pub url: String,
+}
+
+/// `GET /api/sinks`: where `POST /api/send` may deliver besides this player.
+pub async fn fetch_sinks() -> ApiResult<Vec<SinkInfo>> {
+    #[cfg(feature = "hydrate")]
+    {
+        let response = gloo_net::http::Request::get("/api/sinks").send().await.map_err(|e| e.to_string())?;
+        if !response.ok() {
+            return Err(error_message(&response).await);
+        }
+        let body: Value = response.json().await.map_err(|e| e.to_string())?;
+        Ok(body["sinks"]
+            .as_array()
+            .map(|sinks| {
+                sinks
+                    .iter()
+                    .map(|s| SinkInfo {
+                        name: s["name"].as_str().unwrap_or("").to_owned(),
+                        url: s["url"].as_str().unwrap_or("").to_owned(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+    #[cfg(not(feature = "hydrate"))]
+    Err("unavailable on the server".into())
+}
+
+/// `POST /api/send`: delivers `event` to `target` (`self` or a sink name) in `mode`. `Ok` holds
+/// the target's answer (`{status, delivered, body, …}`), even a refusal; `Err` the player's own
+/// error message, verbatim.
+pub async fn send_event(target: &str, mode: &str, event: Value) -> ApiResult<Value> {
+    #[cfg(feature = "hydrate")]
+    {
+        let body = serde_json::json!({ "target": target, "mode": mode, "event": event });
+        let response = gloo_net::http::Request::post("/api/send")
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .map_err(|e| e.to_string())?
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        if !response.ok() {
+            return Err(error_message(&response).await);
+        }
+        response.json::<Value>().await.map_err(|e| e.to_string())
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = (target, mode, event);
+        Err("unavailable on the server".into())
+    }
+}
+
+/// `POST /events` as one batch (all or nothing): the number stored, or the server's error.
+pub async fn post_batch(events: Vec<Value>) -> ApiResult<u64> {
+    #[cfg(feature = "hydrate")]
+    {
+        let response = gloo_net::http::Request::post("/events")
+            .header("content-type", "application/cloudevents-batch+json")
+            .body(Value::Array(events).to_string())
+            .map_err(|e| e.to_string())?
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        if !response.ok() {
+            return Err(error_message(&response).await);
+        }
+        let body: Value = response.json().await.map_err(|e| e.to_string())?;
+        Ok(body["accepted"].as_u64().unwrap_or(0))
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = events;
+        Err("unavailable on the server".into())
+    }
+}

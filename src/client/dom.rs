@@ -112,3 +112,57 @@ pub fn origin() -> String {
     }
     "http://127.0.0.1:8080".to_owned()
 }
+
+/// 16 random bytes (`Math.random`; ids need uniqueness, not secrecy).
+pub fn random_bytes() -> [u8; 16] {
+    #[cfg(feature = "hydrate")]
+    return std::array::from_fn(|_| (js_sys::Math::random() * 256.0) as u8);
+    #[cfg(not(feature = "hydrate"))]
+    [0; 16]
+}
+
+/// A localStorage value; `None` on the server or where storage is unavailable.
+pub fn load(key: &str) -> Option<String> {
+    #[cfg(feature = "hydrate")]
+    return web_sys::window()?.local_storage().ok()??.get_item(key).ok()?;
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = key;
+        None
+    }
+}
+
+/// Stores a localStorage value; losing it (private mode, quota) only costs persistence.
+pub fn save(key: &str, value: &str) {
+    #[cfg(feature = "hydrate")]
+    if let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
+        let _ = storage.set_item(key, value);
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (key, value);
+}
+
+/// Offers `text` as a file download named `name`.
+pub fn download(name: &str, mime: &str, text: &str) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(text));
+        let options = web_sys::BlobPropertyBag::new();
+        options.set_type(mime);
+        let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options) else { return };
+        let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else { return };
+        let anchor = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.create_element("a").ok())
+            .and_then(|a| a.dyn_into::<web_sys::HtmlAnchorElement>().ok());
+        if let Some(anchor) = anchor {
+            anchor.set_href(&url);
+            anchor.set_download(name);
+            anchor.click();
+        }
+        let _ = web_sys::Url::revoke_object_url(&url);
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (name, mime, text);
+}

@@ -5,6 +5,7 @@ use crate::app::use_ui;
 use crate::client::api::fetch_envelope;
 use crate::client::dom::{copy_text, origin};
 use crate::core::cloudevent::{CloudEvent, Mode};
+use crate::core::compose::Draft;
 use crate::core::curl::to_curl;
 use crate::core::id::EventId;
 use leptos::either::{Either, EitherOf3};
@@ -117,6 +118,10 @@ fn EventDetail(
     })
     .collect_view();
     let title = event.ty().to_owned();
+    let resend = {
+        let event = event.clone();
+        move |_| ui.compose.set(Some(Draft::from_event(&event, Mode::Structured)))
+    };
 
     view! {
         <div class="detail-head">
@@ -125,7 +130,10 @@ fn EventDetail(
                 "×"
             </button>
         </div>
-        <div class="detail-actions">{copies}</div>
+        <div class="detail-actions">
+            {copies}
+            <button type="button" class="button subtle" data-testid="resend" on:click=resend>"Resend …"</button>
+        </div>
         <h3>"Attributes"</h3>
         <table class="kv" data-testid="detail-attributes"><tbody>{attributes}</tbody></table>
         {has_extensions.then(|| view! {

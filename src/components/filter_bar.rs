@@ -2,7 +2,9 @@
 //! and "showing X of Y". Matching is `core::filter`.
 
 use crate::app::use_ui;
-use crate::client::dom::date_time;
+use crate::client::api::post_batch;
+use crate::client::dom::{date_time, download};
+use crate::core::compose::{parse_import, to_batch_json, to_ndjson};
 use crate::core::filter::Filter;
 use leptos::prelude::*;
 
@@ -98,6 +100,7 @@ pub fn FilterBar(filter: RwSignal<Filter>) -> impl IntoView {
                     if shown == total { format!("{total} events") } else { format!("showing {shown} of {total}") }
                 }}
             </span>
+            <ExportImport />
             <button
                 type="button"
                 class="button subtle"
@@ -111,5 +114,71 @@ pub fn FilterBar(filter: RwSignal<Filter>) -> impl IntoView {
                 "Reset"
             </button>
         </section>
+    }
+}
+
+/// Posts an exported file's events as one batch (all or nothing); the server's error verbatim.
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+async fn import_text(text: Option<String>) -> Result<String, String> {
+    let events = parse_import(&text.ok_or("the file could not be read")?)?;
+    post_batch(events).await.map(|n| format!("Imported {n} events"))
+}
+
+/// Export the shown events (batch JSON or NDJSON) and import such a file as one batch.
+#[component]
+fn ExportImport() -> impl IntoView {
+    let ui = use_ui();
+    let status = RwSignal::new(None::<Result<String, String>>);
+    let export = move |ndjson: bool| {
+        let text = ui.view.with_untracked(|view| {
+            let events = view.shown().map(|row| row.event());
+            if ndjson { to_ndjson(events) } else { to_batch_json(events) }
+        });
+        let (name, mime) = if ndjson {
+            ("cloudevents.ndjson", "application/x-ndjson")
+        } else {
+            ("cloudevents.json", "application/cloudevents-batch+json")
+        };
+        download(name, mime, &text);
+    };
+    let import = move |ev: leptos::ev::Event| {
+        #[cfg(feature = "hydrate")]
+        {
+            use wasm_bindgen::JsCast;
+            let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else {
+                return;
+            };
+            let Some(file) = input.files().and_then(|files| files.get(0)) else { return };
+            input.set_value("");
+            leptos::task::spawn_local(async move {
+                let text =
+                    wasm_bindgen_futures::JsFuture::from(file.text()).await.ok().and_then(|t| t.as_string());
+                status.set(Some(import_text(text).await));
+            });
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = ev;
+    };
+    view! {
+        <div class="export-import">
+            <button type="button" class="button subtle" data-testid="export-json" on:click=move |_| export(false)>
+                "Export JSON"
+            </button>
+            <button type="button" class="button subtle" data-testid="export-ndjson" on:click=move |_| export(true)>
+                "NDJSON"
+            </button>
+            <label class="button subtle file-button">
+                "Import …"
+                <input type="file" accept=".json,.ndjson,application/json" data-testid="import-file" on:change=import />
+            </label>
+            {move || {
+                status
+                    .get()
+                    .map(|s| match s {
+                        Ok(text) => leptos::either::Either::Left(view! { <span class="ok-text small" data-testid="import-result">{text}</span> }),
+                        Err(text) => leptos::either::Either::Right(view! { <span class="error-text small" data-testid="import-error" role="alert">{text}</span> }),
+                    })
+            }}
+        </div>
     }
 }

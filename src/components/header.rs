@@ -5,6 +5,7 @@ use crate::client::api::clear_history;
 use crate::client::dom::confirm;
 use crate::client::theme::{Theme, UseThemeReturn};
 use crate::components::connection_light::ConnectionLight;
+use crate::components::send_form::fresh_draft;
 use leptos::prelude::*;
 
 /// The page header. `theme` comes from [`crate::client::theme::use_theme`].
@@ -41,6 +42,14 @@ pub fn Header(theme: UseThemeReturn) -> impl IntoView {
                 " events"
             </span>
             <div class="header-actions">
+                <button
+                    type="button"
+                    class="button primary"
+                    data-testid="send-open"
+                    on:click=move |_| ui.compose.update(|c| *c = if c.is_some() { None } else { Some(fresh_draft()) })
+                >
+                    "Send event"
+                </button>
                 {move || clear_error.get().map(|e| view! { <span class="error-text" role="alert">{e}</span> })}
                 <button
                     type="button"

@@ -8,4 +8,5 @@ pub mod filter_bar;
 pub mod header;
 pub mod player;
 pub mod rejected;
+pub mod send_form;
 pub mod timeline;

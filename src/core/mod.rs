@@ -3,6 +3,7 @@
 
 pub mod batch;
 pub mod cloudevent;
+pub mod compose;
 pub mod connection;
 pub mod curl;
 pub mod envelope;

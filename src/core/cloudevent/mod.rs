@@ -14,6 +14,12 @@ pub use serde_json::{Map, Value};
 
 pub use binary::{decode_binary, to_binary};
 pub use time::unix_millis;
+
+/// Whether data of this `datacontenttype` is JSON (`application/json`, `*/*+json`, …), as the
+/// JSON event format decides it; for UIs that edit or show data.
+pub fn media_type_is_json(datacontenttype: &str) -> bool {
+    matches!(media_type::kind_of(Some(datacontenttype)), media_type::DataKind::Json)
+}
 use validate::{Origin, Report};
 
 /// How an event arrived (HTTP binding §1.3). Serialized as `"binary"`, `"structured"` or `"batch"`.
