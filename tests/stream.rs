@@ -4,12 +4,9 @@
 
 mod common;
 
-use clap::Parser as _;
 use cloudevent_player::core::sse::{Frame, Parser};
-use cloudevent_player::server::{AppState, config::Config, router};
-use common::event;
+use common::{Server, event};
 use futures::StreamExt;
-use leptos::config::LeptosOptions;
 use serde_json::{Value, json};
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -17,25 +14,7 @@ use std::time::Duration;
 /// How long any single expected frame may take before the test fails (generous: CI is shared).
 const PATIENCE: Duration = Duration::from_secs(20);
 
-struct Server {
-    base: String,
-    http: reqwest::Client,
-    state: AppState,
-}
-
 impl Server {
-    async fn start(args: &[&str]) -> Self {
-        let config = Config::try_parse_from(std::iter::once("cloudevent-player").chain(args.iter().copied()))
-            .expect("valid test flags");
-        let options = LeptosOptions::builder().output_name("cloudevent-player").build();
-        let state = AppState::new(config, options);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let app = router(state.clone());
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        Self { base, http: reqwest::Client::new(), state }
-    }
-
     /// Posts `events` as one batch; returns the history ids.
     async fn post_batch(&self, events: &[Value]) -> Vec<String> {
         let response = self

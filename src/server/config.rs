@@ -1,9 +1,15 @@
 //! Command-line flags and `CEP_*` environment variables (DESIGN §7). Parsed once in `main`;
-//! nothing reads the environment later. Tests build it with `Config::try_parse_from`.
+//! nothing reads the environment later. Tests build it with `Config::try_from_args`.
 
 use clap::Parser;
+use reqwest::Url;
 use std::net::SocketAddr;
 use std::time::Duration;
+
+/// Name under which `K_SINK` (the Knative sink injected by SinkBinding or ContainerSource) is offered.
+pub const K_SINK_NAME: &str = "k-sink";
+/// Target name of `POST /api/send` for the player itself; no sink may take it.
+pub const SELF_TARGET: &str = "self";
 
 /// CloudEvent Player: accepts CloudEvents over HTTP and streams them to browser tabs.
 #[derive(Debug, Clone, Parser)]
@@ -31,12 +37,106 @@ pub struct Config {
     #[arg(long, env = "CEP_MAX_BATCH", value_name = "N", default_value_t = 1000,
           value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub max_batch: u64,
+
+    /// Where `POST /api/send` may deliver: `name=url`, repeatable or comma-separated. Names are
+    /// `[a-z0-9-]+`; URLs are http or https with a host. No other URL can be reached.
+    #[arg(long = "sink", env = "CEP_SINK", value_name = "NAME=URL", value_delimiter = ',',
+          value_parser = parse_sink)]
+    pub sinks: Vec<Sink>,
+
+    /// The Knative sink URL (set by SinkBinding and ContainerSource), offered as the sink `k-sink`.
+    #[arg(long, env = "K_SINK", value_name = "URL", value_parser = parse_sink_url)]
+    pub k_sink: Option<Url>,
+
+    /// How long `POST /api/send` waits for a sink's answer, e.g. `5s`, `200ms`.
+    #[arg(long, env = "CEP_SEND_TIMEOUT", value_name = "DURATION", default_value = "5s",
+          value_parser = parse_duration)]
+    pub send_timeout: Duration,
+}
+
+/// A named place `POST /api/send` may deliver to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sink {
+    /// `[a-z0-9-]+`, never `self`.
+    pub name: String,
+    /// http or https, with a host.
+    pub url: Url,
 }
 
 impl Default for Config {
     fn default() -> Self {
         Self::parse_from(["cloudevent-player"])
     }
+}
+
+impl Config {
+    /// Parses `args` (the program name first) and checks what no single value parser can: that sink
+    /// names are unique across `--sink` and `--k-sink`.
+    pub fn try_from_args<I, T>(args: I) -> Result<Self, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        let config = Self::try_parse_from(args)?;
+        config.check()?;
+        Ok(config)
+    }
+
+    /// The process's flags and environment; prints the error and exits on a bad value.
+    pub fn load() -> Self {
+        Self::try_from_args(std::env::args_os()).unwrap_or_else(|e| e.exit())
+    }
+
+    /// Every configured sink, `k-sink` first, then `--sink` in the order given.
+    pub fn all_sinks(&self) -> Vec<Sink> {
+        let k_sink = self.k_sink.iter().map(|url| Sink { name: K_SINK_NAME.into(), url: url.clone() });
+        k_sink.chain(self.sinks.iter().cloned()).collect()
+    }
+
+    fn check(&self) -> Result<(), clap::Error> {
+        let sinks = self.all_sinks();
+        for (i, sink) in sinks.iter().enumerate() {
+            if sinks[..i].iter().any(|earlier| earlier.name == sink.name) {
+                let also = if sink.name == K_SINK_NAME { " (K_SINK / --k-sink uses that name)" } else { "" };
+                return Err(clap::Error::raw(
+                    clap::error::ErrorKind::ValueValidation,
+                    format!(
+                        "invalid value for '--sink': the sink name `{}` is given twice{also}\n",
+                        sink.name
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `name=url`: a lowercase name (`[a-z0-9-]+`, not `self`) and a sink URL (see [`parse_sink_url`]).
+fn parse_sink(value: &str) -> Result<Sink, String> {
+    let (name, url) = value
+        .trim()
+        .split_once('=')
+        .ok_or_else(|| format!("`{value}` is not name=url, e.g. orders=http://localhost:9000/"))?;
+    let name = name.trim();
+    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
+        return Err(format!("sink name `{name}` must be lowercase letters, digits and `-`"));
+    }
+    if name == SELF_TARGET {
+        return Err(format!("sink name `{SELF_TARGET}` is reserved for the player itself"));
+    }
+    Ok(Sink { name: name.to_owned(), url: parse_sink_url(url)? })
+}
+
+/// An absolute http or https URL with a host, so a sink is always a network address.
+fn parse_sink_url(value: &str) -> Result<Url, String> {
+    let url = Url::parse(value.trim()).map_err(|e| format!("`{value}` is not a URL ({e})"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!("`{value}` must be an http or https URL"));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(format!("`{value}` has no host"));
+    }
+    Ok(url)
 }
 
 /// `30s`, `500ms`, `2m` (humantime syntax); zero is refused, since it would mean a busy loop.
@@ -78,6 +178,8 @@ mod tests {
         assert_eq!(config.max_body, 1024 * 1024);
         assert_eq!(config.max_batch, 1000);
         assert_eq!(config.listen, None);
+        assert_eq!(config.send_timeout, Duration::from_secs(5));
+        assert!(config.all_sinks().is_empty());
     }
 
     #[test]
@@ -101,9 +203,69 @@ mod tests {
             (&["--history", "0"], "--history"),
             (&["--max-batch", "0"], "--max-batch"),
             (&["--listen", "nowhere"], "--listen"),
+            (&["--send-timeout", "0ms"], "--send-timeout"),
+            (&["--sink", "orders"], "--sink"),
+            (&["--sink", "Orders=http://localhost/"], "--sink"),
+            (&["--sink", "a_b=http://localhost/"], "--sink"),
+            (&["--sink", "=http://localhost/"], "--sink"),
+            (&["--sink", "self=http://localhost/"], "--sink"),
+            (&["--sink", "a=ftp://localhost/"], "--sink"),
+            (&["--sink", "a=localhost:9000"], "--sink"),
+            (&["--sink", "a=http://"], "--sink"),
+            (&["--sink", "a=/relative"], "--sink"),
+            (&["--k-sink", "file:///tmp/x"], "--k-sink"),
         ] {
             let err = parse(args).unwrap_err().to_string();
             assert!(err.contains(flag), "{args:?}: {err}");
         }
+    }
+
+    fn sink(name: &str, url: &str) -> Sink {
+        Sink { name: name.into(), url: url.parse().unwrap() }
+    }
+
+    #[test]
+    fn sinks_are_repeatable_or_comma_separated_in_order() {
+        let config = parse(&[
+            "--sink",
+            "orders=http://localhost:9000/events",
+            "--sink",
+            "audit-2=https://audit.example.com/ce,b=http://10.0.0.7:8080",
+            "--send-timeout",
+            "200ms",
+        ])
+        .unwrap();
+        assert_eq!(
+            config.all_sinks(),
+            [
+                sink("orders", "http://localhost:9000/events"),
+                sink("audit-2", "https://audit.example.com/ce"),
+                sink("b", "http://10.0.0.7:8080/"),
+            ]
+        );
+        assert_eq!(config.send_timeout, Duration::from_millis(200));
+    }
+
+    #[test]
+    fn k_sink_is_offered_first_as_k_sink() {
+        let config =
+            parse(&["--sink", "a=http://a.local/", "--k-sink", "http://broker-ingress.knative/ns/default"])
+                .unwrap();
+        assert_eq!(
+            config.all_sinks(),
+            [sink("k-sink", "http://broker-ingress.knative/ns/default"), sink("a", "http://a.local/")]
+        );
+    }
+
+    #[test]
+    fn a_sink_name_given_twice_stops_start_up() {
+        let from = |args: &[&str]| {
+            Config::try_from_args(std::iter::once("cloudevent-player").chain(args.iter().copied()))
+        };
+        let twice = from(&["--sink", "a=http://x/", "--sink", "a=http://y/"]).unwrap_err().to_string();
+        assert!(twice.contains("--sink") && twice.contains("`a`"), "{twice}");
+        let clash = from(&["--k-sink", "http://x/", "--sink", "k-sink=http://y/"]).unwrap_err().to_string();
+        assert!(clash.contains("K_SINK"), "{clash}");
+        assert!(from(&["--sink", "a=http://x/", "--sink", "b=http://x/"]).is_ok());
     }
 }

@@ -2,9 +2,11 @@
 //! `{"error": {"code", "message", "details": [{"index"?, "attribute"?, "message"}]}}`.
 
 use crate::core::cloudevent::{DecodeError, ValidationError};
+use axum::extract::rejection::JsonRejection;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use std::time::Duration;
 
 /// An HTTP failure. Each variant's doc names its status.
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +35,28 @@ pub enum ApiError {
     /// 503: the event log backend cannot store or read right now; retry later.
     #[error("event log unavailable: {0}")]
     Unavailable(String),
+    /// 400: a JSON request body of the wrong shape (a missing or mistyped field).
+    #[error("{0}")]
+    InvalidRequest(String),
+    /// 415: a JSON API body sent without `Content-Type: application/json`.
+    #[error("expected a request body with Content-Type: application/json")]
+    ExpectedJson,
+    /// 400: `POST /api/send` named a target that is neither `self` nor a configured sink. Nothing
+    /// is sent: the player only ever reaches the sinks named at start-up.
+    #[error("no sink named `{name}`; the targets are: {}", known.join(", "))]
+    UnknownSink { name: String, known: Vec<String> },
+    /// 502: the sink could not be reached (connection refused, DNS, TLS, reset before an answer).
+    #[error("sink `{sink}` is unreachable: {reason}")]
+    SinkUnreachable { sink: String, reason: String },
+    /// 504: the sink did not answer within `--send-timeout`.
+    #[error("sink `{sink}` did not answer within {}", humantime::format_duration(*.timeout))]
+    SinkTimeout { sink: String, timeout: Duration },
+    /// 408: a long poll ended without a matching event.
+    #[error("{0}")]
+    Timeout(String),
+    /// 503: the server is shutting down; the request ended early. Retry against another instance.
+    #[error("the server is shutting down")]
+    ShuttingDown,
 }
 
 /// Serialized form of an [`ApiError`].
@@ -58,10 +82,16 @@ impl ApiError {
             ApiError::Decode(_)
             | ApiError::BodyUnreadable(_)
             | ApiError::BadQuery(_)
-            | ApiError::BadHeader(_) => StatusCode::BAD_REQUEST,
+            | ApiError::BadHeader(_)
+            | ApiError::InvalidRequest(_)
+            | ApiError::UnknownSink { .. } => StatusCode::BAD_REQUEST,
+            ApiError::ExpectedJson => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Timeout(_) => StatusCode::REQUEST_TIMEOUT,
+            ApiError::Unavailable(_) | ApiError::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::SinkUnreachable { .. } => StatusCode::BAD_GATEWAY,
+            ApiError::SinkTimeout { .. } => StatusCode::GATEWAY_TIMEOUT,
         }
     }
 
@@ -80,6 +110,13 @@ impl ApiError {
             ApiError::NotFound(_) => "not_found",
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::Unavailable(_) => "backend_unavailable",
+            ApiError::InvalidRequest(_) => "invalid_request",
+            ApiError::ExpectedJson => "unsupported_media_type",
+            ApiError::UnknownSink { .. } => "unknown_sink",
+            ApiError::SinkUnreachable { .. } => "sink_unreachable",
+            ApiError::SinkTimeout { .. } => "sink_timeout",
+            ApiError::Timeout(_) => "timeout",
+            ApiError::ShuttingDown => "shutting_down",
         }
     }
 
@@ -99,6 +136,29 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// Our shape for a JSON API body that `axum::Json` refused: not JSON is `malformed_json`, the
+    /// wrong shape `invalid_request`, over `max_body` (the route's limit) `body_too_large`.
+    pub fn from_json_rejection(rejection: JsonRejection, max_body: usize) -> Self {
+        match rejection {
+            JsonRejection::JsonSyntaxError(e) => {
+                ApiError::Decode(DecodeError::MalformedJson(source_message(&e.body_text())))
+            }
+            JsonRejection::JsonDataError(e) => ApiError::InvalidRequest(source_message(&e.body_text())),
+            JsonRejection::MissingJsonContentType(_) => ApiError::ExpectedJson,
+            other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                ApiError::BodyTooLarge { limit: max_body }
+            }
+            other => ApiError::BodyUnreadable(other.body_text()),
+        }
+    }
+}
+
+/// axum's rejection text without its generic prefix ("Failed to parse the request body as JSON: ").
+fn source_message(text: &str) -> String {
+    text.split_once(": ").map_or(text, |(_, cause)| cause).to_owned()
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         (self.status(), axum::Json(self.body())).into_response()
@@ -107,3 +167,46 @@ impl IntoResponse for ApiError {
 
 /// Handler results.
 pub type Result<T, E = ApiError> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shape(error: &ApiError) -> (u16, &'static str) {
+        (error.status().as_u16(), error.code())
+    }
+
+    #[test]
+    fn send_and_wait_errors_have_their_status_and_code() {
+        let unknown = ApiError::UnknownSink { name: "x".into(), known: vec!["self".into(), "a".into()] };
+        assert_eq!(shape(&unknown), (400, "unknown_sink"));
+        assert_eq!(unknown.to_string(), "no sink named `x`; the targets are: self, a");
+        let unreachable = ApiError::SinkUnreachable { sink: "a".into(), reason: "refused".into() };
+        assert_eq!(shape(&unreachable), (502, "sink_unreachable"));
+        let timeout = ApiError::SinkTimeout { sink: "a".into(), timeout: Duration::from_millis(200) };
+        assert_eq!(shape(&timeout), (504, "sink_timeout"));
+        assert_eq!(timeout.to_string(), "sink `a` did not answer within 200ms");
+        assert_eq!(shape(&ApiError::Timeout("none".into())), (408, "timeout"));
+        assert_eq!(shape(&ApiError::ShuttingDown), (503, "shutting_down"));
+        assert_eq!(shape(&ApiError::InvalidRequest("missing field".into())), (400, "invalid_request"));
+        assert_eq!(shape(&ApiError::ExpectedJson), (415, "unsupported_media_type"));
+    }
+
+    #[test]
+    fn every_error_body_has_the_one_shape() {
+        let body = serde_json::to_value(ApiError::ShuttingDown.body()).unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({"error": {"code": "shutting_down", "message": "the server is shutting down", "details": []}})
+        );
+    }
+
+    #[test]
+    fn json_rejection_text_keeps_only_the_cause() {
+        assert_eq!(
+            source_message("Failed to parse the request body as JSON: expected value at line 1 column 1"),
+            "expected value at line 1 column 1"
+        );
+        assert_eq!(source_message("plain"), "plain");
+    }
+}

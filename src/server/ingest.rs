@@ -63,11 +63,24 @@ async fn post_events(
             return reject(&state, error, request, received_at);
         }
     };
-    let request = RequestRecord::new(method.as_str(), path, pairs.iter().copied(), &body);
+    ingest(&state, method.as_str(), path, &pairs, &body, received_at).await
+}
+
+/// The ingest path after the body is read: decode, validate, store, and answer as `POST /events`
+/// does (202 with the ids, or a recorded rejection). `POST /api/send` to `self` comes through here.
+pub async fn ingest(
+    state: &AppState,
+    method: &str,
+    path: &str,
+    pairs: &[(&str, &[u8])],
+    body: &[u8],
+    received_at: String,
+) -> Response {
+    let request = RequestRecord::new(method, path, pairs.iter().copied(), body);
     let limits = Limits { max_batch: usize::try_from(state.config.max_batch).unwrap_or(usize::MAX) };
-    let (mode, events) = match cloudevent::decode(&pairs, &body, &limits) {
+    let (mode, events) = match cloudevent::decode(pairs, body, &limits) {
         Ok(decoded) => decoded,
-        Err(error) => return reject(&state, error.into(), request, received_at),
+        Err(error) => return reject(state, error.into(), request, received_at),
     };
     if events.is_empty() {
         return accepted(Vec::new());
@@ -79,7 +92,7 @@ async fn post_events(
             state.metrics.events_accepted.get_or_create(&ModeLabel { mode: mode.as_str() }).inc_by(count);
             accepted(entries.iter().map(|e| e.id().to_string()).collect())
         }
-        Err(LogError::Unavailable(why)) => reject(&state, ApiError::Unavailable(why), request, received_at),
+        Err(LogError::Unavailable(why)) => reject(state, ApiError::Unavailable(why), request, received_at),
     }
 }
 

@@ -8,7 +8,9 @@ pub mod hub;
 pub mod ingest;
 pub mod metrics;
 pub mod rejections;
+pub mod send;
 pub mod stream;
+pub mod wait;
 
 use crate::app::{App, shell};
 use axum::http::Uri;
@@ -22,6 +24,7 @@ use leptos::config::{LeptosOptions, get_configuration};
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use metrics::Metrics;
 use rejections::Rejections;
+use send::Sinks;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use std::{path::Path, sync::Arc};
 use tokio_util::sync::CancellationToken;
@@ -38,6 +41,8 @@ pub struct AppState {
     pub hub: Hub,
     pub rejections: Arc<Rejections>,
     pub metrics: Arc<Metrics>,
+    /// Where `POST /api/send` may deliver, with its HTTP client.
+    pub sinks: Arc<Sinks>,
     pub started: Instant,
     /// Identifies this server's stream in `connected` frames.
     pub stream_id: Arc<str>,
@@ -51,6 +56,7 @@ impl AppState {
         let hub = Hub::new(HUB_CAPACITY);
         let capacity = usize::try_from(config.history).unwrap_or(usize::MAX);
         let log: Arc<dyn EventLog> = Arc::new(MemoryLog::new(capacity, hub.clone()));
+        let sinks = Arc::new(Sinks::new(&config));
         Self {
             leptos_options,
             config: Arc::new(config),
@@ -58,6 +64,7 @@ impl AppState {
             rejections: Arc::new(Rejections::new(hub.clone())),
             hub,
             metrics: Arc::new(Metrics::default()),
+            sinks,
             started: Instant::now(),
             stream_id: new_stream_id().into(),
             shutdown: CancellationToken::new(),
@@ -85,6 +92,8 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(healthz))
         .merge(ingest::routes(state.config.max_body))
         .merge(api::routes())
+        .merge(wait::routes())
+        .merge(send::routes(state.config.max_body))
         .merge(stream::routes())
         .route("/api/{*rest}", any(api_not_found))
         .leptos_routes(&state, routes, move || shell(options.clone()))

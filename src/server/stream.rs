@@ -49,7 +49,8 @@ pub struct StreamQuery {
     subject: Option<String>,
 }
 
-/// `?type=`, `?source=`, `?subject=` with `*` wildcards, AND-combined.
+/// `?type=`, `?source=`, `?subject=` with `*` wildcards, AND-combined. Shared by `/stream` and
+/// `/api/events/wait`, so a filter means the same on both.
 #[derive(Debug, Default)]
 pub struct StreamFilter {
     ty: Option<Glob>,
@@ -58,6 +59,12 @@ pub struct StreamFilter {
 }
 
 impl StreamFilter {
+    /// A filter from the query values; an absent or empty one does not filter (`?type=&source=x`).
+    pub fn new(ty: Option<&str>, source: Option<&str>, subject: Option<&str>) -> Self {
+        let glob = |pattern: Option<&str>| pattern.filter(|p| !p.is_empty()).map(Glob::new);
+        Self { ty: glob(ty), source: glob(source), subject: glob(subject) }
+    }
+
     /// An event without a subject never matches a subject filter.
     pub fn matches(&self, event: &CloudEvent) -> bool {
         self.ty.as_ref().is_none_or(|g| g.is_match(event.ty()))
@@ -105,11 +112,7 @@ async fn get_stream(
 ) -> Result<Response> {
     let Query(query) = raw.map_err(|e| ApiError::BadQuery(e.body_text()))?;
     let start = parse_start(&headers, &query)?;
-    let filter = StreamFilter {
-        ty: query.ty.as_deref().map(Glob::new),
-        source: query.source.as_deref().map(Glob::new),
-        subject: query.subject.as_deref().map(Glob::new),
-    };
+    let filter = StreamFilter::new(query.ty.as_deref(), query.source.as_deref(), query.subject.as_deref());
     // Subscribe before reading the history: nothing appended in between can be missed.
     let rx = state.hub.subscribe();
     let stats = state.log.stats().await?;

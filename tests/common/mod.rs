@@ -1,22 +1,57 @@
-//! Shared helpers for the router tests: build the app from flags, send requests without a socket.
+//! Shared helpers for the router tests: build the app from flags, send requests without a socket,
+//! or serve it on an ephemeral port.
 #![allow(dead_code)]
 
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use clap::Parser;
 use cloudevent_player::server::{AppState, config::Config, router};
 use http_body_util::BodyExt;
 use leptos::config::LeptosOptions;
 use serde_json::Value;
 use tower::ServiceExt;
 
-/// The app as `cloudevent-player <args>` would serve it.
-pub fn app(args: &[&str]) -> Router {
-    let config = Config::try_parse_from(std::iter::once("cloudevent-player").chain(args.iter().copied()))
+/// The state of `cloudevent-player <args>`.
+pub fn state(args: &[&str]) -> AppState {
+    let config = Config::try_from_args(std::iter::once("cloudevent-player").chain(args.iter().copied()))
         .expect("valid test flags");
     let options = LeptosOptions::builder().output_name("cloudevent-player").build();
-    router(AppState::new(config, options))
+    AppState::new(config, options)
+}
+
+/// The app as `cloudevent-player <args>` would serve it.
+pub fn app(args: &[&str]) -> Router {
+    router(state(args))
+}
+
+/// The app served on an ephemeral port of 127.0.0.1 until the test ends.
+pub struct Server {
+    /// `http://127.0.0.1:<port>`.
+    pub base: String,
+    pub http: reqwest::Client,
+    pub state: AppState,
+}
+
+impl Server {
+    pub async fn start(args: &[&str]) -> Self {
+        let state = state(args);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let app = router(state.clone());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        Self { base, http: reqwest::Client::new(), state }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Stored envelopes, oldest first.
+    pub async fn history(&self) -> Vec<Value> {
+        let page: Value =
+            self.http.get(self.url("/api/events?limit=1000")).send().await.unwrap().json().await.unwrap();
+        page["events"].as_array().cloned().unwrap_or_default()
+    }
 }
 
 pub struct Reply {

@@ -1,0 +1,288 @@
+//! `POST /api/send` and `GET /api/sinks`: the UI sends an event to a sink configured at start-up
+//! (`--sink`, `K_SINK`) or to this player (`self`). A URL never comes from the request.
+
+use crate::core::cloudevent::{CloudEvent, to_binary};
+use crate::server::AppState;
+use crate::server::config::{Config, SELF_TARGET, Sink};
+use crate::server::error::{ApiError, Result};
+use crate::server::ingest::{self, now_rfc3339};
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use reqwest::Url;
+use serde::{Deserialize, Serialize};
+use std::time::{Duration, Instant};
+
+/// Most bytes of a sink's answer reported back: enough for any error message, bounded for the UI.
+pub const MAX_ANSWER: usize = 4 * 1024;
+
+/// Path recorded as the request of events sent to `self`, so the UI can tell them from producers'.
+const SELF_PATH: &str = "/api/send";
+
+pub fn routes(max_body: usize) -> Router<AppState> {
+    Router::new()
+        .route("/api/send", post(post_send))
+        .route("/api/sinks", get(list_sinks))
+        .layer(DefaultBodyLimit::max(max_body))
+}
+
+/// HTTP binding mode of a send.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SendMode {
+    /// Attributes in `ce-*` headers, data as the body.
+    Binary,
+    /// The whole event as `application/cloudevents+json`. The default: every event round-trips
+    /// exactly (binary mode reads empty data back as none).
+    #[default]
+    Structured,
+}
+
+/// `POST /api/send` body.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SendRequest {
+    /// A sink name from `GET /api/sinks`, or `self`.
+    pub target: String,
+    #[serde(default)]
+    pub mode: SendMode,
+    /// A CloudEvent in the JSON event format, validated before anything is sent.
+    pub event: serde_json::Value,
+}
+
+/// `POST /api/send` answer when the target answered, whatever its status: the UI shows a sink's
+/// refusal verbatim.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Delivery {
+    pub target: String,
+    pub mode: SendMode,
+    /// The target's HTTP status.
+    pub status: u16,
+    /// The status is 2xx.
+    pub delivered: bool,
+    /// The first [`MAX_ANSWER`] bytes of the target's answer, as text.
+    pub body: String,
+    /// The answer was longer than `body`.
+    pub body_truncated: bool,
+    pub elapsed_ms: u64,
+}
+
+/// `GET /api/sinks` entry. Passwords and query values in the URL are masked: they are often keys.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SinkInfo {
+    pub name: String,
+    pub url: String,
+}
+
+/// The configured sinks and the HTTP client that reaches them. Cheap to share.
+#[derive(Debug)]
+pub struct Sinks {
+    sinks: Vec<Sink>,
+    client: reqwest::Client,
+    timeout: Duration,
+}
+
+/// Where a send goes.
+enum Target<'a> {
+    Player,
+    Sink(&'a Sink),
+}
+
+/// A target's answer.
+struct Answer {
+    status: u16,
+    body: Vec<u8>,
+    truncated: bool,
+}
+
+impl Sinks {
+    /// Sinks of `config`, answering within `--send-timeout`. Redirects are not followed: a sink's
+    /// `3xx` is reported, so a sink cannot forward the player to a URL nobody configured.
+    pub fn new(config: &Config) -> Self {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("cloudevent-player/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .expect("the HTTP client builds with static settings");
+        Self { sinks: config.all_sinks(), client, timeout: config.send_timeout }
+    }
+
+    /// The configured sinks, URLs masked.
+    pub fn list(&self) -> Vec<SinkInfo> {
+        self.sinks.iter().map(|s| SinkInfo { name: s.name.clone(), url: masked(&s.url) }).collect()
+    }
+
+    fn resolve(&self, name: &str) -> Result<Target<'_>> {
+        if name == SELF_TARGET {
+            return Ok(Target::Player);
+        }
+        self.sinks.iter().find(|s| s.name == name).map(Target::Sink).ok_or_else(|| ApiError::UnknownSink {
+            name: name.to_owned(),
+            known: std::iter::once(SELF_TARGET)
+                .chain(self.sinks.iter().map(|s| s.name.as_str()))
+                .map(str::to_owned)
+                .collect(),
+        })
+    }
+
+    /// POSTs to `sink` and reads at most [`MAX_ANSWER`] bytes of the answer, all within the timeout.
+    async fn deliver(&self, sink: &Sink, headers: Vec<(String, String)>, body: Vec<u8>) -> Result<Answer> {
+        let mut request = self.client.post(sink.url.clone()).timeout(self.timeout).body(body);
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        let mut response = request.send().await.map_err(|e| self.failure(sink, e))?;
+        let status = response.status().as_u16();
+        let mut answer = Vec::new();
+        let mut truncated = false;
+        // An answer cut short by the timeout or a reset is still the sink's answer: keep what came.
+        while let Ok(Some(chunk)) = response.chunk().await {
+            answer.extend_from_slice(&chunk);
+            if answer.len() > MAX_ANSWER {
+                answer.truncate(MAX_ANSWER);
+                truncated = true;
+                break;
+            }
+        }
+        Ok(Answer { status, body: answer, truncated })
+    }
+
+    /// The error for a send that got no answer. The URL is left out: it may carry a key.
+    fn failure(&self, sink: &Sink, error: reqwest::Error) -> ApiError {
+        if error.is_timeout() {
+            return ApiError::SinkTimeout { sink: sink.name.clone(), timeout: self.timeout };
+        }
+        let error = error.without_url();
+        let mut reason = error.to_string();
+        let mut source = std::error::Error::source(&error);
+        while let Some(cause) = source {
+            reason = format!("{reason}: {cause}");
+            source = cause.source();
+        }
+        ApiError::SinkUnreachable { sink: sink.name.clone(), reason }
+    }
+}
+
+/// `url` with its password and query values replaced by `***`.
+fn masked(url: &Url) -> String {
+    let mut url = url.clone();
+    if url.password().is_some() {
+        let _ = url.set_password(Some("***"));
+    }
+    if url.query().is_some() {
+        let keys: Vec<String> = url.query_pairs().map(|(k, _)| k.into_owned()).collect();
+        url.query_pairs_mut().clear().extend_pairs(keys.iter().map(|k| (k, "***")));
+    }
+    url.to_string()
+}
+
+/// The HTTP request for `event` in `mode`: headers and body (HTTP binding §3.1, §3.2).
+fn encode(event: &CloudEvent, mode: SendMode) -> (Vec<(String, String)>, Vec<u8>) {
+    match mode {
+        SendMode::Binary => to_binary(event),
+        SendMode::Structured => (
+            vec![("content-type".into(), "application/cloudevents+json".into())],
+            event.to_json().into_bytes(),
+        ),
+    }
+}
+
+/// Stores the request through the ingest path, in-process, and reads its answer as a sink's.
+async fn deliver_to_self(state: &AppState, headers: &[(String, String)], body: &[u8]) -> Answer {
+    let pairs: Vec<(&str, &[u8])> = headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes())).collect();
+    let response: Response = ingest::ingest(state, "POST", SELF_PATH, &pairs, body, now_rfc3339()).await;
+    let status = response.status().as_u16();
+    // Ingest answers are small JSON built in memory; reading them cannot fail.
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap_or_default();
+    let truncated = bytes.len() > MAX_ANSWER;
+    Answer { status, body: bytes[..bytes.len().min(MAX_ANSWER)].to_vec(), truncated }
+}
+
+/// Text of an answer cut at [`MAX_ANSWER`]: a character split by the cut is dropped, other
+/// invalid UTF-8 is replaced.
+fn answer_text(body: &[u8], truncated: bool) -> String {
+    match std::str::from_utf8(body) {
+        Ok(text) => text.to_owned(),
+        Err(e) if truncated && e.error_len().is_none() => {
+            String::from_utf8_lossy(&body[..e.valid_up_to()]).into_owned()
+        }
+        Err(_) => String::from_utf8_lossy(body).into_owned(),
+    }
+}
+
+/// `POST /api/send`: validate the event, resolve the target, deliver, report the target's answer.
+async fn post_send(
+    State(state): State<AppState>,
+    body: std::result::Result<Json<SendRequest>, JsonRejection>,
+) -> Result<Json<Delivery>> {
+    let Json(request) = body.map_err(|e| ApiError::from_json_rejection(e, state.config.max_body))?;
+    let event = CloudEvent::from_value(request.event)?.event;
+    let target = state.sinks.resolve(&request.target)?;
+    let (headers, body) = encode(&event, request.mode);
+    let started = Instant::now();
+    let answer = match target {
+        Target::Player => deliver_to_self(&state, &headers, &body).await,
+        Target::Sink(sink) => state.sinks.deliver(sink, headers, body).await?,
+    };
+    let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    Ok(Json(Delivery {
+        target: request.target,
+        mode: request.mode,
+        status: answer.status,
+        delivered: (200..300).contains(&answer.status),
+        body: answer_text(&answer.body, answer.truncated),
+        body_truncated: answer.truncated,
+        elapsed_ms,
+    }))
+}
+
+/// `GET /api/sinks`: the configured sinks (`self` is always a target too).
+async fn list_sinks(State(state): State<AppState>) -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "sinks": state.sinks.list() }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn masks_passwords_and_query_values_of_listed_urls() {
+        let url: Url = "https://user:secret@fn.example.com/api/ce?code=k3y&x=1".parse().unwrap();
+        assert_eq!(masked(&url), "https://user:***@fn.example.com/api/ce?code=***&x=***");
+        let plain: Url = "http://localhost:9000/events".parse().unwrap();
+        assert_eq!(masked(&plain), "http://localhost:9000/events");
+    }
+
+    #[test]
+    fn structured_mode_sends_the_event_as_cloudevents_json() {
+        let event =
+            CloudEvent::from_value(json!({"specversion": "1.0", "id": "1", "source": "/s", "type": "t"}))
+                .unwrap()
+                .event;
+        let (headers, body) = encode(&event, SendMode::Structured);
+        assert_eq!(headers, [("content-type".to_owned(), "application/cloudevents+json".to_owned())]);
+        assert_eq!(serde_json::from_slice::<serde_json::Value>(&body).unwrap()["id"], "1");
+        let (headers, _) = encode(&event, SendMode::Binary);
+        assert!(headers.iter().any(|(n, v)| n == "ce-id" && v == "1"));
+    }
+
+    #[test]
+    fn answer_text_drops_a_character_split_by_the_cut() {
+        let euro = "€".as_bytes();
+        assert_eq!(answer_text(&[b'a', euro[0], euro[1]], true), "a");
+        assert_eq!(answer_text(&[b'a', 0xff], false), "a\u{fffd}");
+        assert_eq!(answer_text(b"ok", false), "ok");
+    }
+
+    #[test]
+    fn mode_defaults_to_structured() {
+        let request: SendRequest = serde_json::from_value(json!({"target": "self", "event": {}})).unwrap();
+        assert_eq!(request.mode, SendMode::Structured);
+        assert!(
+            serde_json::from_value::<SendRequest>(json!({"target": "self", "mode": "batch", "event": {}}))
+                .is_err()
+        );
+    }
+}
