@@ -72,7 +72,7 @@ $(WASM_IN): $(SRC) .tools/rust-target
 $(PKG)/$(NAME).wasm: $(WASM_IN) .tools/wasm-bindgen end2end/.npm-stamp
 	@mkdir -p $(PKG)
 	wasm-bindgen --target web --out-dir $(PKG) --out-name $(NAME) $(WASM_IN)
-	wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int $(PKG)/$(NAME)_bg.wasm -o $@
+	wasm-opt -Oz --converge --enable-bulk-memory --enable-nontrapping-float-to-int $(PKG)/$(NAME)_bg.wasm -o $@
 	rm -f $(PKG)/$(NAME)_bg.wasm $(PKG)/$(NAME)_bg.wasm.d.ts
 	@echo "wasm: $$(stat -c %s $@) bytes raw, $$(gzip -9c $@ | wc -c) bytes gzip"
 

@@ -12,7 +12,6 @@ use crate::core::compose::Draft;
 use crate::core::id::EventId;
 use crate::core::view::{EventView, RejectionList};
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 
 /// Events a tab holds (DESIGN §6: memory store bounded at 50,000).
 pub const TAB_CAPACITY: usize = 50_000;
@@ -70,7 +69,8 @@ impl UiState {
     }
 }
 
-/// The HTML document around [`App`].
+/// The HTML document around [`App`]. Title and stylesheet are static, so they live here rather
+/// than in a head-managing component the bundle would have to carry.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
         <!DOCTYPE html>
@@ -83,7 +83,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <script inner_html=THEME_BOOT_SCRIPT></script>
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
-                <MetaTags />
+                <title>"CloudEvent Player"</title>
+                <link rel="stylesheet" id="leptos" href="/pkg/cloudevent-player.css" />
             </head>
             <body>
                 <App />
@@ -96,7 +97,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 /// One page, so no router: it would double the hydration code in the bundle.
 #[component]
 pub fn App() -> impl IntoView {
-    provide_meta_context();
     let theme = use_theme();
     let stream = RwSignal::new(StreamStatus::default());
     let state = UiState::new(stream.into());
@@ -114,8 +114,6 @@ pub fn App() -> impl IntoView {
     Effect::new(move |_| sink.set_paused(state.paused.get()));
 
     view! {
-        <Stylesheet id="leptos" href="/pkg/cloudevent-player.css" />
-        <Title text="CloudEvent Player" />
         <div class="app" data-testid="app" data-hydrated=move || theme.hydrated.get().to_string()>
             <Header theme />
             <main class="main">
