@@ -31,6 +31,16 @@ pub struct Config {
     #[arg(long, env = "CEP_MAX_BATCH", value_name = "N", default_value_t = 1000,
           value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub max_batch: u64,
+
+    /// Redis holding the history (`redis://[:password@]host[:port][/db]`): kept across restarts
+    /// and shared by every replica started with the same URL. Defaults to none: memory.
+    #[arg(long, env = "CEP_REDIS_URL", value_name = "URL", value_parser = parse_redis_url)]
+    pub redis_url: Option<String>,
+
+    /// Key of the Redis stream holding the history; its other keys start with it. Replicas that
+    /// share a stream share the history.
+    #[arg(long, env = "CEP_REDIS_STREAM", value_name = "KEY", default_value = crate::server::event_log::redis::DEFAULT_STREAM)]
+    pub redis_stream: String,
 }
 
 impl Default for Config {
@@ -62,6 +72,14 @@ fn parse_size(value: &str) -> Result<usize, String> {
     }
 }
 
+/// A URL the Redis client accepts (`redis://`, `rediss://` or `unix://`); checked here so a typo
+/// stops start-up naming the flag. The value is not echoed: it may hold a password.
+fn parse_redis_url(value: &str) -> Result<String, String> {
+    redis::Client::open(value.trim())
+        .map(|_| value.trim().to_owned())
+        .map_err(|e| format!("not a Redis URL like redis://127.0.0.1:6379/ ({e})"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -78,6 +96,8 @@ mod tests {
         assert_eq!(config.max_body, 1024 * 1024);
         assert_eq!(config.max_batch, 1000);
         assert_eq!(config.listen, None);
+        assert_eq!(config.redis_url, None, "memory unless Redis is asked for");
+        assert_eq!(config.redis_stream, "cloudevent-player:events");
     }
 
     #[test]
@@ -90,6 +110,9 @@ mod tests {
         assert_eq!(config.listen, Some("127.0.0.1:9999".parse().unwrap()));
         assert_eq!(parse(&["--ping-interval", "2m"]).unwrap().ping_interval, Duration::from_secs(120));
         assert_eq!(parse(&["--max-body", "2048"]).unwrap().max_body, 2048);
+        let redis = parse(&["--redis-url", "redis://127.0.0.1:6391/2", "--redis-stream", "t:1"]).unwrap();
+        assert_eq!(redis.redis_url.as_deref(), Some("redis://127.0.0.1:6391/2"));
+        assert_eq!(redis.redis_stream, "t:1");
     }
 
     #[test]
@@ -101,6 +124,7 @@ mod tests {
             (&["--history", "0"], "--history"),
             (&["--max-batch", "0"], "--max-batch"),
             (&["--listen", "nowhere"], "--listen"),
+            (&["--redis-url", "localhost:6379"], "--redis-url"),
         ] {
             let err = parse(args).unwrap_err().to_string();
             assert!(err.contains(flag), "{args:?}: {err}");
