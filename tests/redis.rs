@@ -67,6 +67,36 @@ async fn clearing_on_one_replica_clears_streams_on_every_replica() {
 }
 
 #[tokio::test]
+async fn a_live_stream_gets_only_events_stored_after_it_connected() {
+    let Some(url) = common::redis_url() else { return };
+    let servers = replicas(&url, &unique_stream("live"), 1).await;
+    // Posted just before connecting: the tail may still be publishing them when the stream starts.
+    servers[0].post_batch(&batch("before-", 200)).await;
+    let mut sse = servers[0].stream("", None).await;
+    let live = servers[0].post_batch(&batch("live", 1)).await;
+    next_event_is(&mut sse, &live).await;
+}
+
+#[tokio::test]
+async fn an_id_trimmed_from_the_redis_history_gets_a_gap_then_what_is_left() {
+    let Some(url) = common::redis_url() else { return };
+    let stream = unique_stream("trimmed");
+    let server = Server::start(&["--redis-url", &url, "--redis-stream", &stream, "--history", "5"]).await;
+    let mut posted = Vec::new();
+    for round in 0..3 {
+        posted.extend(server.post_batch(&batch(&format!("r{round}-"), 100)).await);
+    }
+    let kept: Vec<String> =
+        server.history().await.iter().map(|e| e["id"].as_str().unwrap().to_owned()).collect();
+    assert!(kept.len() >= 5 && kept.len() < posted.len(), "MAXLEN ~ trimmed to about 5: {}", kept.len());
+    let mut sse = server.stream("", Some(&posted[0])).await;
+    let gap = sse.next_non_ping().await;
+    assert_eq!(gap.event.as_deref(), Some("gap"));
+    assert_eq!(data(&gap)["reason"], "history_exceeded");
+    assert_eq!(ids(&sse.events(kept.len()).await), kept);
+}
+
+#[tokio::test]
 async fn a_restarted_server_replays_the_next_burst_after_last_event_id_exactly() {
     let Some(url) = common::redis_url() else { return };
     let stream = unique_stream("restart");

@@ -194,7 +194,9 @@ impl Subscription {
             ping,
             pending,
             cursor: stats.last_id.unwrap_or_default(),
-            skip_through: EventId::ZERO,
+            // Events issued before the snapshot are history, not live: a backend that publishes
+            // after storing (Redis, from its tail) may still deliver some of them to the hub.
+            skip_through: stats.last_issued.unwrap_or_default(),
             done: false,
             _guard: ClientGuard::new(Arc::clone(&state.metrics)),
         }

@@ -37,7 +37,8 @@ struct Keys {
     /// The history: event entries (`event`, `batch`, `warnings`?, `duplicate_of`?) and at most one
     /// `cleared` marker, always the first entry (a clear trims everything before its marker).
     events: String,
-    /// One entry (`batch`: [`StoredBatch`] JSON) per ingest request, shared by its events.
+    /// One entry (`batch`: [`StoredBatch`] JSON) per ingest request, shared by its events. Trimmed,
+    /// never deleted, so its ids keep increasing across clears (the tail reads on after the last).
     batches: String,
     /// Hash: duplicate key of an event in the history -> newest id with that key.
     index: String,
@@ -476,8 +477,6 @@ impl Tail {
         for entry in events {
             cursor.event = entry.id;
             if entry.is_marker() {
-                // Batches older than the marker were deleted with the events they served.
-                *batches = batches.split_off(&entry.id);
                 let through = entry.field("cleared").and_then(|v| std::str::from_utf8(v).ok());
                 let through = through.and_then(|v| v.parse().ok());
                 self.hub.publish(Message::Cleared { through });
@@ -501,6 +500,8 @@ impl Tail {
                 Err(e) => tracing::warn!("Redis tail skips event {id}: {e}"),
             }
         }
+        // Batch ids order batches only (not events): every batch older than the newest event's is
+        // done with, including those whose events a clear removed before the tail read them.
         if let Some(newest) = newest_batch {
             *batches = batches.split_off(&newest);
         }

@@ -11,6 +11,8 @@ local last = redis.call('XREVRANGE', events, '+', '-', 'COUNT', 1)
 if last[1] and last[1][2][1] ~= 'cleared' then through = last[1][1] end
 local marker = redis.call('XADD', events, '*', 'cleared', through)
 redis.call('XTRIM', events, 'MINID', marker)
-redis.call('DEL', batches, index, order)
+-- Emptied, not deleted: a stream keeps its last id, so batch ids after the clear stay greater.
+redis.call('XTRIM', batches, 'MAXLEN', 0)
+redis.call('DEL', index, order)
 if through ~= '' then redis.call('HSET', meta, 'cleared', through) end
 return removed
