@@ -168,6 +168,40 @@ async fn a_redis_outage_answers_503_and_loses_no_acknowledged_event() {
 }
 
 #[tokio::test]
+async fn a_stream_whose_server_fell_behind_the_history_gets_a_gap_then_what_is_left() {
+    let Some(binary) = common::redis_server() else { return };
+    let mut redis = OwnRedis::start(&binary);
+    let url = redis.url();
+    let server =
+        Server::start(&["--redis-url", &url, "--redis-stream", &unique_stream("behind"), "--history", "5"])
+            .await;
+    let mut sse = server.stream("", None).await;
+    let first = server.post_batch(&batch("first", 1)).await;
+    assert_eq!(ids(&sse.events(1).await), first);
+    // Down long enough for the tail's backoff to reach seconds; commands reconnect at once, so
+    // the history is refilled past its capacity before the tail reads again.
+    redis.kill();
+    tokio::time::sleep(Duration::from_millis(3300)).await;
+    redis.restart();
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while server.http.get(server.url("/healthz")).send().await.unwrap().status() != 200 {
+        assert!(tokio::time::Instant::now() < deadline, "Redis is back within the patience window");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    for round in 0..3 {
+        server.post_batch(&batch(&format!("r{round}-"), 100)).await;
+    }
+    let kept: Vec<String> =
+        server.history().await.iter().map(|e| e["id"].as_str().unwrap().to_owned()).collect();
+    let gap = sse.next_non_ping().await;
+    assert_eq!(gap.event.as_deref(), Some("gap"), "the tail must not have read the refill: {gap:?}");
+    assert_eq!(data(&gap)["reason"], "history_exceeded");
+    assert_eq!(ids(&sse.events(kept.len()).await), kept, "then every event the history still holds");
+    let sentinel = server.post_batch(&batch("sentinel", 1)).await;
+    next_event_is(&mut sse, &sentinel).await;
+}
+
+#[tokio::test]
 async fn a_server_starts_with_redis_unreachable_and_reports_it() {
     let port = free_port();
     let server = Server::start(&["--redis-url", &format!("redis://127.0.0.1:{port}/")]).await;

@@ -306,6 +306,7 @@ impl Subscription {
                         self.pending.push_back(frame("cleared", json!({ "through": through })));
                     }
                     Ok(Message::Rejected(bytes)) => self.pending.push_back(bytes),
+                    Ok(Message::Behind) => self.catch_up().await,
                     Err(RecvError::Lagged(_)) => self.catch_up().await,
                     Err(RecvError::Closed) => self.done = true,
                 },

@@ -377,22 +377,35 @@ impl Tail {
         let mut failing = false;
         loop {
             let error = match self.client.get_multiplexed_async_connection_with_config(&config).await {
-                Ok(mut conn) => loop {
-                    let read = tokio::select! {
-                        () = self.cancel.cancelled() => return,
-                        read = self.read(&mut conn, cursor) => read,
-                    };
-                    match read {
-                        Ok(streams) => {
-                            if std::mem::take(&mut failing) {
-                                tracing::info!("Redis tail resumed after {}", cursor.event);
+                Ok(mut conn) => {
+                    let mut fresh = true;
+                    loop {
+                        let read = tokio::select! {
+                            () = self.cancel.cancelled() => return,
+                            read = self.read(&mut conn, cursor) => read,
+                        };
+                        match read {
+                            Ok(streams) => {
+                                if std::mem::take(&mut failing) {
+                                    tracing::info!("Redis tail resumed after {}", cursor.event);
+                                }
+                                delay = BACKOFF.0;
+                                // Only after a break or a full page can the history have dropped
+                                // entries the tail had not read yet.
+                                let full = streams.iter().any(|(_, entries)| entries.len() >= READ_COUNT);
+                                if (std::mem::take(&mut fresh) || full) && self.behind(cursor.event).await {
+                                    tracing::warn!(
+                                        "Redis tail fell behind the history after {}",
+                                        cursor.event
+                                    );
+                                    self.hub.publish(Message::Behind);
+                                }
+                                self.publish(streams, &mut cursor, &mut batches);
                             }
-                            delay = BACKOFF.0;
-                            self.publish(streams, &mut cursor, &mut batches);
+                            Err(e) => break e,
                         }
-                        Err(e) => break e,
                     }
-                },
+                }
                 Err(e) => e,
             };
             if !std::mem::replace(&mut failing, true) {
@@ -402,6 +415,18 @@ impl Tail {
                 return;
             }
         }
+    }
+
+    /// Whether the history dropped events after `cursor` that the tail never read: `evicted` in
+    /// the meta hash is the newest id trimmed by `XADD MAXLEN ~` (see `append.lua`).
+    async fn behind(&self, cursor: EventId) -> bool {
+        let evicted: Option<String> = redis::cmd("HGET")
+            .arg(&self.keys.meta)
+            .arg("evicted")
+            .query_async(&mut self.conn.clone())
+            .await
+            .unwrap_or_default();
+        evicted.and_then(|id| id.parse::<EventId>().ok()).is_some_and(|evicted| evicted > cursor)
     }
 
     /// Sleeps `delay` and doubles it; false when the log is gone.
