@@ -377,43 +377,50 @@ impl Tail {
         let mut failing = false;
         loop {
             let error = match self.client.get_multiplexed_async_connection_with_config(&config).await {
-                Ok(mut conn) => {
-                    let mut fresh = true;
-                    loop {
-                        let read = tokio::select! {
-                            () = self.cancel.cancelled() => return,
-                            read = self.read(&mut conn, cursor) => read,
-                        };
-                        match read {
-                            Ok(streams) => {
-                                if std::mem::take(&mut failing) {
-                                    tracing::info!("Redis tail resumed after {}", cursor.event);
-                                }
-                                delay = BACKOFF.0;
-                                // Only after a break or a full page can the history have dropped
-                                // entries the tail had not read yet.
-                                let full = streams.iter().any(|(_, entries)| entries.len() >= READ_COUNT);
-                                if (std::mem::take(&mut fresh) || full) && self.behind(cursor.event).await {
-                                    tracing::warn!(
-                                        "Redis tail fell behind the history after {}",
-                                        cursor.event
-                                    );
-                                    self.hub.publish(Message::Behind);
-                                }
-                                self.publish(streams, &mut cursor, &mut batches);
-                            }
-                            Err(e) => break e,
-                        }
-                    }
-                }
-                Err(e) => e,
+                Ok(conn) => match self.follow(conn, &mut cursor, &mut batches, &mut failing).await {
+                    Some(error) => error,
+                    None => return,
+                },
+                Err(error) => error,
             };
             if !std::mem::replace(&mut failing, true) {
+                // Healthy until now: the backoff starts over.
+                delay = BACKOFF.0;
                 tracing::warn!("Redis tail interrupted after {}, retrying: {error}", cursor.event);
             }
             if !self.pause(&mut delay).await {
                 return;
             }
+        }
+    }
+
+    /// Reads and publishes on `conn` until it fails (the error) or the log is dropped (`None`).
+    async fn follow(
+        &self,
+        mut conn: MultiplexedConnection,
+        cursor: &mut Cursor,
+        batches: &mut BTreeMap<EventId, CachedBatch>,
+        failing: &mut bool,
+    ) -> Option<RedisError> {
+        let mut fresh = true;
+        loop {
+            let streams = tokio::select! {
+                () = self.cancel.cancelled() => return None,
+                read = self.read(&mut conn, *cursor) => match read {
+                    Ok(streams) => streams,
+                    Err(error) => return Some(error),
+                },
+            };
+            if std::mem::take(failing) {
+                tracing::info!("Redis tail resumed after {}", cursor.event);
+            }
+            // Only after a break or a full page can the history have dropped entries not read yet.
+            let full = streams.iter().any(|(_, entries)| entries.len() >= READ_COUNT);
+            if (std::mem::take(&mut fresh) || full) && self.behind(cursor.event).await {
+                tracing::warn!("Redis tail fell behind the history after {}", cursor.event);
+                self.hub.publish(Message::Behind);
+            }
+            self.publish(streams, cursor, batches);
         }
     }
 
