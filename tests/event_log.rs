@@ -156,7 +156,8 @@ async fn ranges_select_by_bounds_limit_and_end(kind: Kind) {
 
 async fn get_returns_the_envelope_as_stored(kind: Kind) {
     let Some(b) = backend(kind, 100, "get").await else { return };
-    let body = r#"{"specversion":"1.0","id":"w","source":"relative/source","type":"t","subject":"s","data":{"k":[1,2]}}"#;
+    let body = r#"{"specversion":"1.0","id":"w","source":"relative/source","type":"t",
+        "subject":"s","data":{"k":[1,2]}}"#;
     let validated = decode_structured(body.as_bytes()).unwrap();
     assert!(!validated.warnings.is_empty(), "a relative source is stored with a warning");
     let request = RequestRecord::new(

@@ -1,6 +1,7 @@
 //! Command-line flags and `CEP_*` environment variables (DESIGN §7). Parsed once in `main`;
 //! nothing reads the environment later. Tests build it with `Config::try_parse_from`.
 
+use crate::server::event_log::redis::DEFAULT_STREAM;
 use clap::Parser;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -39,7 +40,7 @@ pub struct Config {
 
     /// Key of the Redis stream holding the history; its other keys start with it. Replicas that
     /// share a stream share the history.
-    #[arg(long, env = "CEP_REDIS_STREAM", value_name = "KEY", default_value = crate::server::event_log::redis::DEFAULT_STREAM)]
+    #[arg(long, env = "CEP_REDIS_STREAM", value_name = "KEY", default_value = DEFAULT_STREAM)]
     pub redis_stream: String,
 }
 
@@ -72,8 +73,8 @@ fn parse_size(value: &str) -> Result<usize, String> {
     }
 }
 
-/// A URL the Redis client accepts (`redis://`, `rediss://` or `unix://`); checked here so a typo
-/// stops start-up naming the flag. The value is not echoed: it may hold a password.
+/// A URL the Redis client accepts (`redis://host[:port][/db]`, `unix:///path`; TLS is not built
+/// in), checked so a typo stops start-up naming the flag. Not echoed: it may hold a password.
 fn parse_redis_url(value: &str) -> Result<String, String> {
     redis::Client::open(value.trim())
         .map(|_| value.trim().to_owned())
