@@ -39,7 +39,7 @@ test: tools lint unit build e2e
 build: site server
 
 ## tools: each step runs only when what it installs is missing or at the wrong version.
-tools: .tools/rust-target .tools/wasm-bindgen .tools/chromium end2end/.npm-stamp
+tools: .tools/rust-target .tools/wasm-bindgen .tools/chromium .tools/redis-server end2end/.npm-stamp
 
 .tools/rust-target:
 	rustup target add wasm32-unknown-unknown
@@ -55,6 +55,13 @@ tools: .tools/rust-target .tools/wasm-bindgen .tools/chromium end2end/.npm-stamp
 .tools/chromium:
 	@if ! command -v chromium >/dev/null || ! command -v curl >/dev/null; then \
 	  $$(command -v sudo || true) apt-get update && $$(command -v sudo || true) apt-get install -y --no-install-recommends chromium curl; \
+	fi
+	@mkdir -p .tools && touch $@
+
+# The Redis backend's tests run against a private redis-server (scripts/with-redis.sh).
+.tools/redis-server:
+	@if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; then \
+	  $$(command -v sudo || true) apt-get update && $$(command -v sudo || true) apt-get install -y --no-install-recommends redis-server redis-tools; \
 	fi
 	@mkdir -p .tools && touch $@
 
@@ -97,8 +104,9 @@ lint: .tools/rust-target
 	cargo clippy --locked $(HYDRATE) -- -D warnings
 
 # Release profile: the test build reuses the dependencies the server build compiles.
-unit:
-	cargo test --locked --release $(SSR)
+# The Redis backend's tests get a private redis-server, stopped afterwards even when tests fail.
+unit: .tools/redis-server
+	scripts/with-redis.sh cargo test --locked --release $(SSR)
 
 e2e: build .tools/chromium end2end/.npm-stamp
 	cd end2end && npx playwright test

@@ -4,114 +4,11 @@
 
 mod common;
 
-use cloudevent_player::core::sse::{Frame, Parser};
-use common::{Server, event};
+use common::event;
+use common::live::{PATIENCE, Server, batch, data, ids};
 use futures::StreamExt;
 use serde_json::{Value, json};
-use std::collections::VecDeque;
 use std::time::Duration;
-
-/// How long any single expected frame may take before the test fails (generous: CI is shared).
-const PATIENCE: Duration = Duration::from_secs(20);
-
-impl Server {
-    /// Posts `events` as one batch; returns the history ids.
-    async fn post_batch(&self, events: &[Value]) -> Vec<String> {
-        let response = self
-            .http
-            .post(format!("{}/events", self.base))
-            .header("content-type", "application/cloudevents-batch+json")
-            .body(Value::from(events.to_vec()).to_string())
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 202);
-        let body: Value = response.json().await.unwrap();
-        body["ids"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_owned()).collect()
-    }
-
-    async fn stream(&self, query: &str, last_event_id: Option<&str>) -> Sse {
-        let mut request = self.http.get(format!("{}/stream{query}", self.base));
-        if let Some(id) = last_event_id {
-            request = request.header("Last-Event-ID", id);
-        }
-        let response = request.send().await.unwrap();
-        assert_eq!(response.status(), 200);
-        assert_eq!(response.headers()["content-type"], "text/event-stream");
-        assert_eq!(response.headers()["cache-control"], "no-cache");
-        let mut sse =
-            Sse { body: Box::pin(response.bytes_stream()), parser: Parser::new(), frames: VecDeque::new() };
-        let connected = sse.next().await;
-        assert_eq!(connected.event.as_deref(), Some("connected"), "the first event is `connected`");
-        assert_eq!(sse.parser.retry(), Some(3000), "`retry` comes before it");
-        assert!(data(&connected)["ping_interval_ms"].as_u64().is_some());
-        sse
-    }
-
-    async fn clients(&self) -> i64 {
-        let status: Value =
-            self.http.get(format!("{}/api/status", self.base)).send().await.unwrap().json().await.unwrap();
-        status["clients"].as_i64().unwrap()
-    }
-}
-
-type Body = std::pin::Pin<Box<dyn futures::Stream<Item = reqwest::Result<bytes::Bytes>> + Send>>;
-
-struct Sse {
-    body: Body,
-    parser: Parser,
-    frames: VecDeque<Frame>,
-}
-
-impl Sse {
-    /// The next frame of any kind.
-    async fn next(&mut self) -> Frame {
-        loop {
-            if let Some(frame) = self.frames.pop_front() {
-                return frame;
-            }
-            let chunk = tokio::time::timeout(PATIENCE, self.body.next())
-                .await
-                .expect("a frame within the patience window")
-                .expect("the stream stays open")
-                .expect("no transport error");
-            self.frames.extend(self.parser.push(&chunk));
-        }
-    }
-
-    /// The next frame that is not a ping.
-    async fn next_non_ping(&mut self) -> Frame {
-        loop {
-            let frame = self.next().await;
-            if frame.event.as_deref() != Some("ping") {
-                return frame;
-            }
-        }
-    }
-
-    /// The next `n` cloudevent frames, failing on anything else but pings.
-    async fn events(&mut self, n: usize) -> Vec<Frame> {
-        let mut out = Vec::with_capacity(n);
-        while out.len() < n {
-            let frame = self.next_non_ping().await;
-            assert_eq!(frame.event.as_deref(), Some("cloudevent"), "unexpected {frame:?}");
-            out.push(frame);
-        }
-        out
-    }
-}
-
-fn ids(frames: &[Frame]) -> Vec<String> {
-    frames.iter().map(|f| f.id.clone().expect("cloudevent frames carry the history id")).collect()
-}
-
-fn data(frame: &Frame) -> Value {
-    serde_json::from_str(&frame.data).expect("JSON data")
-}
-
-fn batch(prefix: &str, n: usize) -> Vec<Value> {
-    (0..n).map(|i| event(&format!("{prefix}{i}"))).collect()
-}
 
 #[tokio::test]
 async fn every_subscriber_receives_every_event_in_order() {

@@ -1,6 +1,7 @@
 //! Command-line flags and `CEP_*` environment variables (DESIGN §7). Parsed once in `main`;
 //! nothing reads the environment later. Tests build it with `Config::try_from_args`.
 
+use crate::server::event_log::redis::DEFAULT_STREAM;
 use clap::Parser;
 use reqwest::Url;
 use std::net::SocketAddr;
@@ -52,6 +53,16 @@ pub struct Config {
     #[arg(long, env = "CEP_SEND_TIMEOUT", value_name = "DURATION", default_value = "5s",
           value_parser = parse_duration)]
     pub send_timeout: Duration,
+
+    /// Redis holding the history (`redis://[:password@]host[:port][/db]`): kept across restarts
+    /// and shared by every replica started with the same URL. Defaults to none: memory.
+    #[arg(long, env = "CEP_REDIS_URL", value_name = "URL", value_parser = parse_redis_url)]
+    pub redis_url: Option<String>,
+
+    /// Key of the Redis stream holding the history; its other keys start with it. Replicas that
+    /// share a stream share the history.
+    #[arg(long, env = "CEP_REDIS_STREAM", value_name = "KEY", default_value = DEFAULT_STREAM)]
+    pub redis_stream: String,
 }
 
 /// A named place `POST /api/send` may deliver to.
@@ -162,6 +173,14 @@ fn parse_size(value: &str) -> Result<usize, String> {
     }
 }
 
+/// A URL the Redis client accepts (`redis://host[:port][/db]`, `unix:///path`; TLS is not built
+/// in), checked so a typo stops start-up naming the flag. Not echoed: it may hold a password.
+fn parse_redis_url(value: &str) -> Result<String, String> {
+    redis::Client::open(value.trim())
+        .map(|_| value.trim().to_owned())
+        .map_err(|e| format!("not a Redis URL like redis://127.0.0.1:6379/ ({e})"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -180,6 +199,8 @@ mod tests {
         assert_eq!(config.listen, None);
         assert_eq!(config.send_timeout, Duration::from_secs(5));
         assert!(config.all_sinks().is_empty());
+        assert_eq!(config.redis_url, None, "memory unless Redis is asked for");
+        assert_eq!(config.redis_stream, "cloudevent-player:events");
     }
 
     #[test]
@@ -192,6 +213,9 @@ mod tests {
         assert_eq!(config.listen, Some("127.0.0.1:9999".parse().unwrap()));
         assert_eq!(parse(&["--ping-interval", "2m"]).unwrap().ping_interval, Duration::from_secs(120));
         assert_eq!(parse(&["--max-body", "2048"]).unwrap().max_body, 2048);
+        let redis = parse(&["--redis-url", "redis://127.0.0.1:6391/2", "--redis-stream", "t:1"]).unwrap();
+        assert_eq!(redis.redis_url.as_deref(), Some("redis://127.0.0.1:6391/2"));
+        assert_eq!(redis.redis_stream, "t:1");
     }
 
     #[test]
@@ -214,6 +238,7 @@ mod tests {
             (&["--sink", "a=http://"], "--sink"),
             (&["--sink", "a=/relative"], "--sink"),
             (&["--k-sink", "file:///tmp/x"], "--k-sink"),
+            (&["--redis-url", "localhost:6379"], "--redis-url"),
         ] {
             let err = parse(args).unwrap_err().to_string();
             assert!(err.contains(flag), "{args:?}: {err}");

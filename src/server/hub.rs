@@ -37,6 +37,10 @@ pub enum Message {
     Cleared { through: Option<EventId> },
     /// An ingest request was refused: a ready `rejected` frame.
     Rejected(Bytes),
+    /// The publisher missed events that the history dropped before it could read them (a Redis
+    /// tail cut off while other replicas filled the history): subscribers catch up from the log,
+    /// which reports the gap.
+    Behind,
 }
 
 /// The broadcast channel. Cheap to clone.

@@ -13,12 +13,14 @@ pub mod stream;
 pub mod wait;
 
 use crate::app::{App, shell};
-use axum::http::Uri;
+use axum::extract::State;
+use axum::http::{StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use axum::{Router, extract::FromRef};
 use config::Config;
 use error::ApiError;
-use event_log::{EventLog, MemoryLog};
+use event_log::{EventLog, MemoryLog, RedisLog};
 use hub::Hub;
 use leptos::config::{LeptosOptions, get_configuration};
 use leptos_axum::{LeptosRoutes, generate_route_list};
@@ -51,11 +53,26 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// State with the memory backend sized by `config`.
+    /// State with the memory backend sized by `config` (whatever `--redis-url` says).
     pub fn new(config: Config, leptos_options: LeptosOptions) -> Self {
         let hub = Hub::new(HUB_CAPACITY);
-        let capacity = usize::try_from(config.history).unwrap_or(usize::MAX);
-        let log: Arc<dyn EventLog> = Arc::new(MemoryLog::new(capacity, hub.clone()));
+        let log: Arc<dyn EventLog> = Arc::new(MemoryLog::new(history_capacity(&config), hub.clone()));
+        Self::with_log(config, leptos_options, hub, log)
+    }
+
+    /// State with the backend `config` asks for: Redis Streams with `--redis-url`, else memory.
+    /// Only a malformed URL fails. An unreachable Redis does not stop start-up: the server answers
+    /// 503 on `/healthz` and ingest until Redis is back, so replicas and Redis may start in any order.
+    pub async fn connect(config: Config, leptos_options: LeptosOptions) -> Result<Self, StartError> {
+        let Some(url) = config.redis_url.clone() else { return Ok(Self::new(config, leptos_options)) };
+        let hub = Hub::new(HUB_CAPACITY);
+        let log = RedisLog::connect(&url, &config.redis_stream, history_capacity(&config), hub.clone())
+            .await
+            .map_err(|e| StartError::Redis(e.to_string()))?;
+        Ok(Self::with_log(config, leptos_options, hub, Arc::new(log)))
+    }
+
+    fn with_log(config: Config, leptos_options: LeptosOptions, hub: Hub, log: Arc<dyn EventLog>) -> Self {
         let sinks = Arc::new(Sinks::new(&config));
         Self {
             leptos_options,
@@ -72,6 +89,10 @@ impl AppState {
     }
 }
 
+fn history_capacity(config: &Config) -> usize {
+    usize::try_from(config.history).unwrap_or(usize::MAX)
+}
+
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -79,6 +100,8 @@ pub enum StartError {
     LeptosConfig(String),
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: std::net::SocketAddr, source: std::io::Error },
+    #[error("--redis-url: {0}")]
+    Redis(String),
     #[error("server error: {0}")]
     Serve(#[from] std::io::Error),
 }
@@ -117,9 +140,13 @@ fn new_stream_id() -> String {
     format!("{:x}-{:x}", nanos, std::process::id())
 }
 
-/// `GET /healthz`: the process is up and serving.
-async fn healthz() -> &'static str {
-    "ok"
+/// `GET /healthz`: `200 ok` while the history can be stored and read; `503` and the reason while
+/// its backend is unreachable, so load balancers and readiness probes skip this replica meanwhile.
+async fn healthz(State(state): State<AppState>) -> Response {
+    match state.log.health().await {
+        Ok(()) => "ok".into_response(),
+        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, format!("unavailable: {e}")).into_response(),
+    }
 }
 
 /// Site options from `Leptos.toml` when it is in the working directory, else from `LEPTOS_*`
@@ -141,7 +168,7 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
     let addr = options.site_addr;
     let listener =
         tokio::net::TcpListener::bind(addr).await.map_err(|source| StartError::Bind { addr, source })?;
-    let state = AppState::new(config, options);
+    let state = AppState::connect(config, options).await?;
     let shutdown = state.shutdown.clone();
     let app = router(state);
     tracing::info!("listening on http://{addr}");

@@ -197,7 +197,9 @@ impl Subscription {
             ping,
             pending,
             cursor: stats.last_id.unwrap_or_default(),
-            skip_through: EventId::ZERO,
+            // Events issued before the snapshot are history, not live: a backend that publishes
+            // after storing (Redis, from its tail) may still deliver some of them to the hub.
+            skip_through: stats.last_issued.unwrap_or_default(),
             done: false,
             _guard: ClientGuard::new(Arc::clone(&state.metrics)),
         }
@@ -307,6 +309,7 @@ impl Subscription {
                         self.pending.push_back(frame("cleared", json!({ "through": through })));
                     }
                     Ok(Message::Rejected(bytes)) => self.pending.push_back(bytes),
+                    Ok(Message::Behind) => self.catch_up().await,
                     Err(RecvError::Lagged(_)) => self.catch_up().await,
                     Err(RecvError::Closed) => self.done = true,
                 },

@@ -1,6 +1,8 @@
 //! Shared helpers for the router tests: build the app from flags, send requests without a socket,
-//! or serve it on an ephemeral port.
+//! serve it on an ephemeral port, and find the Redis that Redis-backed tests run against.
 #![allow(dead_code)]
+
+pub mod live;
 
 use axum::Router;
 use axum::body::Body;
@@ -124,4 +126,42 @@ pub async fn history(app: &Router) -> Vec<Value> {
 
 pub async fn status(app: &Router) -> Value {
     get(app, "/api/status").await.json()
+}
+
+/// The Redis that tests of the Redis backend use: `CEP_TEST_REDIS_URL` (`make test` starts one).
+/// Without it these tests fail under CI (`CI=true`), where skipping would hide a broken setup,
+/// and elsewhere are skipped with a note.
+pub fn redis_url() -> Option<String> {
+    match std::env::var("CEP_TEST_REDIS_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => needs("CEP_TEST_REDIS_URL is not set (`make test` starts a Redis and sets it)"),
+    }
+}
+
+/// The `redis-server` binary for tests that start and stop their own Redis: `CEP_TEST_REDIS_SERVER`
+/// or `redis-server` on the PATH; missing, it fails under CI and skips elsewhere, like [`redis_url`].
+pub fn redis_server() -> Option<String> {
+    let binary = std::env::var("CEP_TEST_REDIS_SERVER").unwrap_or_else(|_| "redis-server".into());
+    let runs = std::process::Command::new(&binary)
+        .arg("--version")
+        .stdout(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if runs { Some(binary) } else { needs(&format!("`{binary}` does not run (`make test` installs it)")) }
+}
+
+fn needs<T>(what: &str) -> Option<T> {
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("{what}: CI must test the Redis backend");
+    }
+    eprintln!("skipped: {what}");
+    None
+}
+
+/// A stream key no other test uses, so tests sharing one Redis never see each other's events.
+pub fn unique_stream(test: &str) -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    format!("cep-test:{test}:{}-{nanos:x}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed))
 }

@@ -174,6 +174,10 @@ impl EventLog for MemoryLog {
         ready(Ok(self.stats_now())).boxed()
     }
 
+    fn health(&self) -> BoxFuture<'_, LogResult<()>> {
+        ready(Ok(())).boxed()
+    }
+
     fn backend(&self) -> &'static str {
         "memory"
     }

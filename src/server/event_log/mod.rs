@@ -2,6 +2,7 @@
 //! interchangeable. Backends assign ids, mark duplicates and publish to the hub in id order.
 
 pub mod memory;
+pub mod redis;
 
 use crate::core::cloudevent::{Mode, Validated};
 use crate::core::envelope::RequestRecord;
@@ -11,6 +12,7 @@ use futures::future::BoxFuture;
 use serde::Serialize;
 use std::sync::Arc;
 
+pub use self::redis::RedisLog;
 pub use memory::MemoryLog;
 
 /// Why the log could not answer.
@@ -58,7 +60,8 @@ pub struct HistoryStats {
     pub capacity: usize,
     pub first_id: Option<EventId>,
     pub last_id: Option<EventId>,
-    /// Events appended since start (not reduced by eviction or clear).
+    /// Events appended since start, or for Redis since the stream was created (not reduced by
+    /// eviction or clear).
     #[serde(skip)]
     pub total_appended: u64,
     /// Largest id dropped because the history was full; replay after an older id is incomplete.
@@ -78,7 +81,8 @@ pub struct HistoryStats {
 /// Storage of the history. Implementations are cheap to share (`Arc<dyn EventLog>`).
 pub trait EventLog: Send + Sync + 'static {
     /// Stores every event of `batch` with fresh increasing ids, marks duplicates (same `source` and
-    /// `id` as an event in the history), and publishes them to the hub in id order.
+    /// `id` as an event in the history), and publishes them to the hub in id order (the memory log
+    /// before returning; Redis from its tail, which publishes every replica's events alike).
     fn append(&self, batch: Batch) -> BoxFuture<'_, LogResult<Vec<Arc<Entry>>>>;
     /// A slice of the history, oldest first.
     fn range(&self, range: Range) -> BoxFuture<'_, LogResult<Page>>;
@@ -87,6 +91,8 @@ pub trait EventLog: Send + Sync + 'static {
     /// Removes every event, publishes `Cleared`, and returns how many were removed.
     fn clear(&self) -> BoxFuture<'_, LogResult<usize>>;
     fn stats(&self) -> BoxFuture<'_, LogResult<HistoryStats>>;
+    /// Whether the backend can store and read right now (`GET /healthz`).
+    fn health(&self) -> BoxFuture<'_, LogResult<()>>;
     /// `"memory"` or `"redis"`.
     fn backend(&self) -> &'static str;
 }
