@@ -74,3 +74,20 @@ test("events sent through /api/send to the player itself can be waited on", asyn
   expect(response.status(), await response.text()).toBe(200);
   expect((await response.json()).event.id).toBe(id);
 });
+
+test("the same check through the player's page, with its test ids", async ({ page, request }) => {
+  await page.goto("/");
+  await expect(page.getByTestId("app")).toHaveAttribute("data-hydrated", "true");
+  await expect(page.getByTestId("connection-light")).toHaveAttribute("data-state", "green");
+
+  const orderId = `${Date.now()}-ui`;
+  await placeOrder(request, orderId);
+
+  const row = page
+    .getByTestId("event-row")
+    .filter({ has: page.getByTestId("row-subject").getByText(`orders/${orderId}`, { exact: true }) });
+  await expect(row).toHaveCount(1);
+  await expect(row.getByTestId("row-type")).toHaveText("com.example.order.placed");
+  await row.click();
+  await expect(page.getByTestId("detail-data")).toContainText(orderId);
+});
