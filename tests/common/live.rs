@@ -2,7 +2,6 @@
 //! `core::sse::Parser`; shared by the stream tests and the Redis replica tests.
 
 use super::event;
-use clap::Parser as _;
 use cloudevent_player::core::sse::{Frame, Parser};
 use cloudevent_player::server::{AppState, config::Config, router};
 use futures::StreamExt;
@@ -26,7 +25,7 @@ impl Server {
     /// `cloudevent-player <args>` serving on 127.0.0.1 at a free port, with the backend the flags
     /// choose (`AppState::connect`).
     pub async fn start(args: &[&str]) -> Self {
-        let config = Config::try_parse_from(std::iter::once("cloudevent-player").chain(args.iter().copied()))
+        let config = Config::try_from_args(std::iter::once("cloudevent-player").chain(args.iter().copied()))
             .expect("valid test flags");
         let options = LeptosOptions::builder().output_name("cloudevent-player").build();
         let state = AppState::connect(config, options).await.expect("the state builds");

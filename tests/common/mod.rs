@@ -4,6 +4,10 @@
 
 pub mod live;
 
+// Each test crate uses only some helpers.
+#[allow(unused_imports)]
+pub use live::Server;
+
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -24,36 +28,6 @@ pub fn state(args: &[&str]) -> AppState {
 /// The app as `cloudevent-player <args>` would serve it.
 pub fn app(args: &[&str]) -> Router {
     router(state(args))
-}
-
-/// The app served on an ephemeral port of 127.0.0.1 until the test ends.
-pub struct Server {
-    /// `http://127.0.0.1:<port>`.
-    pub base: String,
-    pub http: reqwest::Client,
-    pub state: AppState,
-}
-
-impl Server {
-    pub async fn start(args: &[&str]) -> Self {
-        let state = state(args);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let app = router(state.clone());
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        Self { base, http: reqwest::Client::new(), state }
-    }
-
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    /// Stored envelopes, oldest first.
-    pub async fn history(&self) -> Vec<Value> {
-        let page: Value =
-            self.http.get(self.url("/api/events?limit=1000")).send().await.unwrap().json().await.unwrap();
-        page["events"].as_array().cloned().unwrap_or_default()
-    }
 }
 
 pub struct Reply {
