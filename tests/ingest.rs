@@ -106,8 +106,12 @@ async fn invalid_structured_event_is_refused_with_the_attribute_named() {
     let rejections = get(&app, "/api/rejections").await.json();
     let first = &rejections["rejections"][0];
     assert_eq!(first["status"], 400);
-    assert_eq!(first["error"]["code"], "invalid_event");
-    assert!(first["request"]["body"].as_str().unwrap().contains("yesterday"));
+    assert_eq!(first["code"], "invalid_event");
+    assert_eq!(first["attribute"], "time");
+    assert!(first.get("request").is_none(), "the list has summaries: {first}");
+    let full = get(&app, &format!("/api/rejections/{}", first["id"])).await.json();
+    assert_eq!(full["error"]["code"], "invalid_event");
+    assert!(full["request"]["body"].as_str().unwrap().contains("yesterday"));
 }
 
 #[tokio::test]

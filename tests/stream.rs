@@ -208,7 +208,20 @@ async fn rejected_requests_are_streamed() {
     assert_eq!(frame.event.as_deref(), Some("rejected"));
     let body = data(&frame);
     assert_eq!(body["status"], 400);
-    assert_eq!(body["error"]["details"][0]["attribute"], "time");
+    assert_eq!(body["code"], "invalid_event");
+    assert_eq!(body["attribute"], "time");
+    assert_eq!(body["details"][0]["attribute"], "time");
+    assert!(body.get("request").is_none(), "frames carry a summary: {body}");
+    let full: Value = server
+        .http
+        .get(server.url(&format!("/api/rejections/{}", body["id"])))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(full["request"]["body"].as_str().unwrap().contains("soon"), "{full}");
 }
 
 #[tokio::test]

@@ -90,6 +90,15 @@ impl RequestRecord {
         }
     }
 
+    /// Heap bytes this record holds, for memory budgets.
+    pub fn approx_bytes(&self) -> usize {
+        self.method.len()
+            + self.path.len()
+            + self.headers.text.len()
+            + self.body.as_ref().map_or(0, String::len)
+            + self.body_base64.as_ref().map_or(0, String::len)
+    }
+
     /// The first value of header `name` (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v)

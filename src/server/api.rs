@@ -2,11 +2,11 @@
 
 use crate::core::envelope::Envelope;
 use crate::core::id::EventId;
+use crate::core::rejection::Rejection;
 use crate::server::AppState;
 use crate::server::error::{ApiError, Result};
 use crate::server::event_log::{HistoryStats, LogError, Range};
-use crate::server::rejections::Rejection;
-use axum::extract::rejection::QueryRejection;
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::IntoResponse;
@@ -25,6 +25,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/events", get(list_events).delete(clear_events))
         .route("/api/events/{id}", get(get_event))
         .route("/api/rejections", get(list_rejections))
+        .route("/api/rejections/{id}", get(get_rejection))
         .route("/api/status", get(get_status))
         .route("/metrics", get(get_metrics))
 }
@@ -90,9 +91,17 @@ async fn list_events(
     Ok(Json(EventsPage { events, has_more: page.has_more }))
 }
 
+/// A path segment; an undecodable one (`%FF`) is a 400 in our error shape, not axum's text.
+pub fn path_segment(raw: std::result::Result<Path<String>, PathRejection>) -> Result<String> {
+    raw.map(|Path(segment)| segment).map_err(|e| ApiError::BadQuery(format!("path: {}", e.body_text())))
+}
+
 /// `GET /api/events/{id}`.
-async fn get_event(State(state): State<AppState>, Path(id): Path<String>) -> Result<impl IntoResponse> {
-    let id = parse_id("id", &id)?;
+async fn get_event(
+    State(state): State<AppState>,
+    raw: std::result::Result<Path<String>, PathRejection>,
+) -> Result<impl IntoResponse> {
+    let id = parse_id("id", &path_segment(raw)?)?;
     let entry = state
         .log
         .get(id)
@@ -112,14 +121,28 @@ pub struct LimitQuery {
     limit: Option<String>,
 }
 
-/// `GET /api/rejections?limit=`: newest first.
+/// `GET /api/rejections?limit=`: summaries, newest first (the `rejected` frame's shape).
 async fn list_rejections(
     State(state): State<AppState>,
     raw: std::result::Result<Query<LimitQuery>, QueryRejection>,
 ) -> Result<Json<serde_json::Value>> {
     let limit = parse_limit(query(raw)?.limit.as_deref())?;
-    let rejections: Vec<Arc<Rejection>> = state.rejections.recent(limit);
-    Ok(Json(serde_json::json!({ "rejections": rejections })))
+    Ok(Json(serde_json::json!({ "rejections": state.rejections.recent(limit) })))
+}
+
+/// `GET /api/rejections/{id}`: one kept rejection in full, with the request as received.
+async fn get_rejection(
+    State(state): State<AppState>,
+    raw: std::result::Result<Path<String>, PathRejection>,
+) -> Result<Json<Arc<Rejection>>> {
+    let raw = path_segment(raw)?;
+    let id: u64 =
+        raw.parse().map_err(|_| ApiError::BadQuery(format!("id: `{raw}` is not a rejection id")))?;
+    state
+        .rejections
+        .get(id)
+        .map(Json)
+        .ok_or_else(|| ApiError::NotFound(format!("rejection {id} is not kept any more (or never was)")))
 }
 
 /// `GET /api/status` answer.
@@ -141,13 +164,23 @@ pub struct Status {
 pub struct HistoryStatus {
     pub len: usize,
     pub capacity: usize,
+    /// Bytes the history holds in this process and its budget; `null` with the Redis backend.
+    pub bytes: Option<usize>,
+    pub max_bytes: Option<usize>,
     pub first_id: Option<EventId>,
     pub last_id: Option<EventId>,
 }
 
 impl From<HistoryStats> for HistoryStatus {
     fn from(s: HistoryStats) -> Self {
-        Self { len: s.len, capacity: s.capacity, first_id: s.first_id, last_id: s.last_id }
+        Self {
+            len: s.len,
+            capacity: s.capacity,
+            bytes: s.bytes,
+            max_bytes: s.max_bytes,
+            first_id: s.first_id,
+            last_id: s.last_id,
+        }
     }
 }
 

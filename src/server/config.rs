@@ -63,6 +63,37 @@ pub struct Config {
     /// share a stream share the history.
     #[arg(long, env = "CEP_REDIS_STREAM", value_name = "KEY", default_value = DEFAULT_STREAM)]
     pub redis_stream: String,
+
+    /// Bytes the history may hold in memory (events, their frames and their requests); the
+    /// oldest go first when this or `--history` is reached. The Redis backend keeps its history
+    /// in Redis, so there Redis's own `maxmemory` bounds it.
+    #[arg(long, env = "CEP_HISTORY_BYTES", value_name = "SIZE", default_value = "256MiB",
+          value_parser = parse_size)]
+    pub history_bytes: usize,
+
+    /// How long a client may take to send a request's head, counted from the connection's start
+    /// or from its previous answer; an idle keep-alive connection closes after it too.
+    #[arg(long, env = "CEP_HEADER_TIMEOUT", value_name = "DURATION", default_value = "10s",
+          value_parser = parse_duration)]
+    pub header_timeout: Duration,
+
+    /// How long a client may take to send a request's body; a slower one is answered 408.
+    #[arg(long, env = "CEP_BODY_TIMEOUT", value_name = "DURATION", default_value = "30s",
+          value_parser = parse_duration)]
+    pub body_timeout: Duration,
+
+    /// Most open connections served; past it, new ones get `503` (but `/healthz` answers) and
+    /// close. The open-files limit is raised to its hard limit at start-up, and this is lowered
+    /// to fit it.
+    #[arg(long, env = "CEP_MAX_CONNECTIONS", value_name = "N", default_value_t = 16_384,
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_connections: u64,
+
+    /// On SIGTERM or Ctrl-C: ingest answers 503 at once, open streams get every stored event and
+    /// close, and connections still open after this long are dropped.
+    #[arg(long, env = "CEP_SHUTDOWN_TIMEOUT", value_name = "DURATION", default_value = "10s",
+          value_parser = parse_duration)]
+    pub shutdown_timeout: Duration,
 }
 
 /// A named place `POST /api/send` may deliver to.
@@ -201,6 +232,11 @@ mod tests {
         assert!(config.all_sinks().is_empty());
         assert_eq!(config.redis_url, None, "memory unless Redis is asked for");
         assert_eq!(config.redis_stream, "cloudevent-player:events");
+        assert_eq!(config.history_bytes, 256 * 1024 * 1024);
+        assert_eq!(config.header_timeout, Duration::from_secs(10));
+        assert_eq!(config.body_timeout, Duration::from_secs(30));
+        assert_eq!(config.max_connections, 16_384);
+        assert_eq!(config.shutdown_timeout, Duration::from_secs(10));
     }
 
     #[test]
@@ -239,6 +275,11 @@ mod tests {
             (&["--sink", "a=/relative"], "--sink"),
             (&["--k-sink", "file:///tmp/x"], "--k-sink"),
             (&["--redis-url", "localhost:6379"], "--redis-url"),
+            (&["--history-bytes", "0"], "--history-bytes"),
+            (&["--header-timeout", "0s"], "--header-timeout"),
+            (&["--body-timeout", "later"], "--body-timeout"),
+            (&["--max-connections", "0"], "--max-connections"),
+            (&["--shutdown-timeout", "x"], "--shutdown-timeout"),
         ] {
             let err = parse(args).unwrap_err().to_string();
             assert!(err.contains(flag), "{args:?}: {err}");

@@ -1,9 +1,10 @@
 //! The one error shape of every HTTP failure (DESIGN §2):
 //! `{"error": {"code", "message", "details": [{"index"?, "attribute"?, "message"}]}}`.
 
-use crate::core::cloudevent::{DecodeError, ValidationError};
+use crate::core::cloudevent::DecodeError;
+use crate::server::encoding::EncodingError;
 use axum::extract::rejection::JsonRejection;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use std::time::Duration;
@@ -57,7 +58,24 @@ pub enum ApiError {
     /// 503: the server is shutting down; the request ended early. Retry against another instance.
     #[error("the server is shutting down")]
     ShuttingDown,
+    /// 400, 413 or 415: a `Content-Encoding` body that is corrupt, too large decoded, or unknown.
+    #[error(transparent)]
+    Encoding(#[from] EncodingError),
+    /// 400: a header that may appear once appeared twice (e.g. `Content-Type`).
+    #[error("the `{0}` header appears more than once")]
+    DuplicateHeader(&'static str),
+    /// 408: the request body did not arrive within `--body-timeout`.
+    #[error("the request body did not arrive within {}", humantime::format_duration(*.0))]
+    BodyTimeout(Duration),
+    /// 503: the server has as many connections as `--max-connections` allows; retry shortly.
+    #[error("the server has too many open connections; retry shortly")]
+    TooManyConnections,
 }
+
+/// `Retry-After` (seconds) of every 503: how soon trying again is worthwhile.
+const RETRY_AFTER_S: &str = "5";
+
+pub use crate::core::rejection::ErrorDetail;
 
 /// Serialized form of an [`ApiError`].
 #[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
@@ -65,20 +83,18 @@ pub struct ErrorBody {
     pub error: ErrorDetail,
 }
 
-#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
-pub struct ErrorDetail {
-    pub code: String,
-    pub message: String,
-    pub details: Vec<ValidationError>,
-}
-
 impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::Decode(DecodeError::UnsupportedMediaType(_)) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::Decode(DecodeError::BatchTooLarge { .. }) | ApiError::BodyTooLarge { .. } => {
-                StatusCode::PAYLOAD_TOO_LARGE
+            ApiError::Decode(DecodeError::BatchTooLarge { .. })
+            | ApiError::BodyTooLarge { .. }
+            | ApiError::Encoding(EncodingError::TooLarge { .. }) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Encoding(EncodingError::Unsupported(_)) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Encoding(EncodingError::Corrupt { .. }) | ApiError::DuplicateHeader(_) => {
+                StatusCode::BAD_REQUEST
             }
+            ApiError::BodyTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::Decode(_)
             | ApiError::BodyUnreadable(_)
             | ApiError::BadQuery(_)
@@ -89,7 +105,9 @@ impl ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Timeout(_) => StatusCode::REQUEST_TIMEOUT,
-            ApiError::Unavailable(_) | ApiError::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::ShuttingDown | ApiError::TooManyConnections => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ApiError::SinkUnreachable { .. } => StatusCode::BAD_GATEWAY,
             ApiError::SinkTimeout { .. } => StatusCode::GATEWAY_TIMEOUT,
         }
@@ -117,6 +135,12 @@ impl ApiError {
             ApiError::SinkTimeout { .. } => "sink_timeout",
             ApiError::Timeout(_) => "timeout",
             ApiError::ShuttingDown => "shutting_down",
+            ApiError::Encoding(EncodingError::Unsupported(_)) => "unsupported_encoding",
+            ApiError::Encoding(EncodingError::TooLarge { .. }) => "body_too_large",
+            ApiError::Encoding(EncodingError::Corrupt { .. }) => "malformed_body",
+            ApiError::DuplicateHeader(_) => "duplicate_header",
+            ApiError::BodyTimeout(_) => "request_timeout",
+            ApiError::TooManyConnections => "too_many_connections",
         }
     }
 
@@ -161,7 +185,16 @@ fn source_message(text: &str) -> String {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status(), axum::Json(self.body())).into_response()
+        let status = self.status();
+        let mut response = (status, axum::Json(self.body())).into_response();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_S));
+        }
+        if status == StatusCode::REQUEST_TIMEOUT && matches!(self, ApiError::BodyTimeout(_)) {
+            // The rest of the body may still be on its way: the connection cannot be reused.
+            response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
+        response
     }
 }
 
@@ -190,6 +223,22 @@ mod tests {
         assert_eq!(shape(&ApiError::ShuttingDown), (503, "shutting_down"));
         assert_eq!(shape(&ApiError::InvalidRequest("missing field".into())), (400, "invalid_request"));
         assert_eq!(shape(&ApiError::ExpectedJson), (415, "unsupported_media_type"));
+        assert_eq!(shape(&ApiError::DuplicateHeader("content-type")), (400, "duplicate_header"));
+        assert_eq!(shape(&ApiError::BodyTimeout(Duration::from_secs(1))), (408, "request_timeout"));
+        assert_eq!(shape(&ApiError::TooManyConnections), (503, "too_many_connections"));
+        assert_eq!(shape(&EncodingError::Unsupported("x".into()).into()), (415, "unsupported_encoding"));
+        assert_eq!(shape(&EncodingError::TooLarge { limit: 1 }.into()), (413, "body_too_large"));
+    }
+
+    #[test]
+    fn every_503_says_when_to_retry() {
+        for error in
+            [ApiError::ShuttingDown, ApiError::TooManyConnections, ApiError::Unavailable("down".into())]
+        {
+            let response = error.into_response();
+            assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(response.headers()[header::RETRY_AFTER], RETRY_AFTER_S);
+        }
     }
 
     #[test]

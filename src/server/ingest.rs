@@ -3,11 +3,13 @@
 
 use crate::core::cloudevent::{self, Limits};
 use crate::core::envelope::RequestRecord;
+use crate::core::rejection::Rejection;
 use crate::server::AppState;
+use crate::server::connections::BodyTimeout;
+use crate::server::encoding;
 use crate::server::error::ApiError;
 use crate::server::event_log::{Batch, LogError};
 use crate::server::metrics::{ModeLabel, ReasonLabel};
-use crate::server::rejections::Rejection;
 use axum::Json;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, State};
@@ -51,19 +53,34 @@ async fn post_events(
     let received_at = now_rfc3339();
     let pairs: Vec<(&str, &[u8])> = headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes())).collect();
     let path = uri.path_and_query().map_or("/", |p| p.as_str());
+    let record = |body: &[u8]| RequestRecord::new(method.as_str(), path, pairs.iter().copied(), body);
     let body = match body {
         Ok(body) => body,
         Err(rejection) => {
             let error = if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError::BodyTooLarge { limit: state.config.max_body }
+            } else if BodyTimeout::caused(&rejection) {
+                ApiError::BodyTimeout(state.config.body_timeout)
             } else {
-                ApiError::BodyUnreadable(rejection.body_text())
+                // The client broke off its own upload: nobody is left to read an answer, and
+                // other tabs need not hear of it.
+                state.metrics.aborted_uploads.inc();
+                return ApiError::BodyUnreadable(rejection.body_text()).into_response();
             };
-            let request = RequestRecord::new(method.as_str(), path, pairs.iter().copied(), b"");
-            return reject(&state, error, request, received_at);
+            return reject(&state, error, record(b""), received_at);
         }
     };
-    ingest(&state, method.as_str(), path, &pairs, &body, received_at).await
+    if headers.get_all(header::CONTENT_TYPE).iter().nth(1).is_some() {
+        return reject(&state, ApiError::DuplicateHeader("content-type"), record(&body), received_at);
+    }
+    let codings =
+        headers.get_all(header::CONTENT_ENCODING).iter().map(|v| v.to_str().unwrap_or("(not ASCII)"));
+    let decoded = match encoding::decode(codings, &body, state.config.max_body) {
+        Ok(decoded) => decoded,
+        Err(error) => return reject(&state, error.into(), record(&body), received_at),
+    };
+    let body = decoded.as_deref().unwrap_or(&body);
+    ingest(&state, method.as_str(), path, &pairs, body, received_at).await
 }
 
 /// The ingest path after the body is read: decode, validate, store, and answer as `POST /events`
@@ -76,6 +93,11 @@ pub async fn ingest(
     body: &[u8],
     received_at: String,
 ) -> Response {
+    // Held until the events are stored, so shutdown waits for them before ending the streams.
+    let _admitted = match state.lifecycle.admit() {
+        Ok(token) => token,
+        Err(error) => return error.into_response(),
+    };
     let request = RequestRecord::new(method, path, pairs.iter().copied(), body);
     let limits = Limits { max_batch: usize::try_from(state.config.max_batch).unwrap_or(usize::MAX) };
     let (mode, events) = match cloudevent::decode(pairs, body, &limits) {
@@ -86,13 +108,16 @@ pub async fn ingest(
         return accepted(Vec::new());
     }
     let count = events.len() as u64;
-    let batch = Batch { mode, events, request: request.clone(), received_at: received_at.clone() };
+    let batch = Batch { mode, events, request, received_at: received_at.clone() };
     match state.log.append(batch).await {
         Ok(entries) => {
             state.metrics.events_accepted.get_or_create(&ModeLabel { mode: mode.as_str() }).inc_by(count);
             accepted(entries.iter().map(|e| e.id().to_string()).collect())
         }
-        Err(LogError::Unavailable(why)) => reject(state, ApiError::Unavailable(why), request, received_at),
+        Err(LogError::Unavailable(why)) => {
+            let request = RequestRecord::new(method, path, pairs.iter().copied(), body);
+            reject(state, ApiError::Unavailable(why), request, received_at)
+        }
     }
 }
 
@@ -105,9 +130,10 @@ fn reject(state: &AppState, error: ApiError, request: RequestRecord, time: Strin
     tracing::debug!(code = error.code(), "ingest rejected: {error}");
     state.metrics.requests_rejected.get_or_create(&ReasonLabel { reason: error.code() }).inc();
     state.rejections.record(Rejection {
+        id: 0,
         time,
         status: error.status().as_u16(),
-        error: error.body(),
+        error: error.body().error,
         request,
     });
     error.into_response()

@@ -30,6 +30,8 @@ pub struct Metrics {
     pub lag_catchups: Counter,
     /// `gap` frames sent: events a client could not be given.
     pub gaps: Counter,
+    /// Ingest requests whose client broke off its upload (no answer could reach it).
+    pub aborted_uploads: Counter,
 }
 
 impl Default for Metrics {
@@ -41,6 +43,7 @@ impl Default for Metrics {
         let frames_sent = Counter::default();
         let lag_catchups = Counter::default();
         let gaps = Counter::default();
+        let aborted_uploads = Counter::default();
         registry.register("events_accepted", "Events stored, by binding mode", events_accepted.clone());
         registry.register(
             "requests_rejected",
@@ -55,7 +58,21 @@ impl Default for Metrics {
             lag_catchups.clone(),
         );
         registry.register("gaps", "Gap frames sent to stream clients", gaps.clone());
-        Self { registry, events_accepted, requests_rejected, stream_clients, frames_sent, lag_catchups, gaps }
+        registry.register(
+            "aborted_uploads",
+            "Ingest requests whose client broke off the upload",
+            aborted_uploads.clone(),
+        );
+        Self {
+            registry,
+            events_accepted,
+            requests_rejected,
+            stream_clients,
+            frames_sent,
+            lag_catchups,
+            gaps,
+            aborted_uploads,
+        }
     }
 }
 

@@ -2,6 +2,8 @@
 
 pub mod api;
 pub mod config;
+pub mod connections;
+pub mod encoding;
 pub mod error;
 pub mod event_log;
 pub mod hub;
@@ -14,7 +16,7 @@ pub mod wait;
 
 use crate::app::{App, shell};
 use axum::extract::State;
-use axum::http::{StatusCode, Uri};
+use axum::http::{StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use axum::{Router, extract::FromRef};
@@ -27,9 +29,11 @@ use leptos_axum::{LeptosRoutes, generate_route_list};
 use metrics::Metrics;
 use rejections::Rejections;
 use send::Sinks;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use std::{path::Path, sync::Arc};
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::{TaskTracker, task_tracker::TaskTrackerToken};
 
 /// Messages buffered per stream subscriber before it counts as lagging and catches up from the log.
 const HUB_CAPACITY: usize = 4096;
@@ -50,13 +54,48 @@ pub struct AppState {
     pub stream_id: Arc<str>,
     /// Cancelled on shutdown, so open streams end and a graceful exit never waits on them.
     pub shutdown: CancellationToken,
+    /// Ingest's side of the shutdown order: refuse new requests, finish those being stored.
+    pub lifecycle: Arc<Lifecycle>,
+}
+
+/// The shutdown order (DESIGN §9): ingest stops accepting (503 with `Retry-After`), the appends
+/// already under way finish, and only then do streams end, after sending every stored event. So
+/// an event answered `202` always reaches the streams that were open.
+#[derive(Debug, Default)]
+pub struct Lifecycle {
+    draining: AtomicBool,
+    appends: TaskTracker,
+}
+
+impl Lifecycle {
+    /// Admits one ingest request; hold the token until its events are stored.
+    pub fn admit(&self) -> Result<TaskTrackerToken, ApiError> {
+        // Token first, then the flag: `drain` sets the flag before it waits, so a request that
+        // slipped past the flag is one the wait covers.
+        let token = self.appends.token();
+        if self.draining.load(Ordering::SeqCst) { Err(ApiError::ShuttingDown) } else { Ok(token) }
+    }
+
+    /// Whether shutdown has begun.
+    pub fn is_draining(&self) -> bool {
+        self.draining.load(Ordering::SeqCst)
+    }
+
+    /// Stops ingest, waits for admitted requests, then ends the streams (`streams`).
+    pub async fn drain(&self, streams: &CancellationToken) {
+        self.draining.store(true, Ordering::SeqCst);
+        self.appends.close();
+        self.appends.wait().await;
+        streams.cancel();
+    }
 }
 
 impl AppState {
     /// State with the memory backend sized by `config` (whatever `--redis-url` says).
     pub fn new(config: Config, leptos_options: LeptosOptions) -> Self {
         let hub = Hub::new(HUB_CAPACITY);
-        let log: Arc<dyn EventLog> = Arc::new(MemoryLog::new(history_capacity(&config), hub.clone()));
+        let log: Arc<dyn EventLog> =
+            Arc::new(MemoryLog::new(history_capacity(&config), config.history_bytes, hub.clone()));
         Self::with_log(config, leptos_options, hub, log)
     }
 
@@ -85,6 +124,7 @@ impl AppState {
             started: Instant::now(),
             stream_id: new_stream_id().into(),
             shutdown: CancellationToken::new(),
+            lifecycle: Arc::new(Lifecycle::default()),
         }
     }
 }
@@ -109,6 +149,7 @@ pub enum StartError {
 /// Every route: health checks and the Leptos pages, with static files as the fallback.
 pub fn router(state: AppState) -> Router {
     let options = state.leptos_options.clone();
+    let body_timeout = state.config.body_timeout;
     let routes = generate_route_list(App);
     Router::new()
         .route("/healthz", get(healthz))
@@ -122,6 +163,9 @@ pub fn router(state: AppState) -> Router {
         .leptos_routes(&state, routes, move || shell(options.clone()))
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::map_request(move |request| {
+            std::future::ready(connections::with_body_deadline(request, body_timeout))
+        }))
         .with_state(state)
 }
 
@@ -145,7 +189,10 @@ fn new_stream_id() -> String {
 async fn healthz(State(state): State<AppState>) -> Response {
     match state.log.health().await {
         Ok(()) => "ok".into_response(),
-        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, format!("unavailable: {e}")).into_response(),
+        Err(e) => {
+            (StatusCode::SERVICE_UNAVAILABLE, [(header::RETRY_AFTER, "5")], format!("unavailable: {e}"))
+                .into_response()
+        }
     }
 }
 
@@ -162,25 +209,43 @@ pub fn leptos_options(config: &Config) -> Result<LeptosOptions, StartError> {
     Ok(options)
 }
 
-/// Binds, serves, and returns after Ctrl-C or SIGTERM once in-flight requests have finished.
+/// Binds, serves, and returns after Ctrl-C or SIGTERM once streams have drained and open
+/// requests have finished (or `--shutdown-timeout` has passed).
 pub async fn serve(config: Config) -> Result<(), StartError> {
     let options = leptos_options(&config)?;
     let addr = options.site_addr;
     let listener =
         tokio::net::TcpListener::bind(addr).await.map_err(|source| StartError::Bind { addr, source })?;
     let state = AppState::connect(config, options).await?;
-    let shutdown = state.shutdown.clone();
-    let app = router(state);
     tracing::info!("listening on http://{addr}");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            shutdown_signal().await;
-            tracing::info!("shutting down: closing streams, finishing requests");
-            shutdown.cancel();
-        })
-        .await?;
+    serve_on(listener, state, shutdown_signal()).await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Serves `state`'s router on `listener` through [`connections::serve`] until `signal`, then
+/// shuts down in order: ingest first, then streams, then connections.
+pub async fn serve_on(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    signal: impl std::future::Future<Output = ()>,
+) {
+    let config = Arc::clone(&state.config);
+    let limits = connections::Limits {
+        header_timeout: config.header_timeout,
+        max_connections: connections::fit_connection_cap(
+            usize::try_from(config.max_connections).unwrap_or(usize::MAX),
+        ),
+        shutdown_timeout: config.shutdown_timeout,
+    };
+    let lifecycle = Arc::clone(&state.lifecycle);
+    let streams = state.shutdown.clone();
+    let app = router(state);
+    let signal = async move {
+        signal.await;
+        tracing::info!("shutting down: refusing new events, draining streams");
+    };
+    connections::serve(listener, app, limits, signal, async move { lifecycle.drain(&streams).await }).await;
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

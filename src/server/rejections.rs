@@ -1,67 +1,124 @@
 //! The recent refused ingest requests (DESIGN §2), kept apart from the history so a developer
-//! whose event "never showed up" can see why. Each is also broadcast as a `rejected` frame.
+//! whose event "never showed up" can see why. Bounded by count and bytes; each is broadcast as a
+//! small `rejected` summary frame, and served in full by `GET /api/rejections/{id}`.
 
-use crate::core::envelope::RequestRecord;
+use crate::core::rejection::{Rejection, RejectionSummary};
 use crate::core::sse::Frame;
-use crate::server::error::ErrorBody;
 use crate::server::hub::{Hub, Message};
 use bytes::Bytes;
-use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
 /// How many refused requests are kept.
 pub const CAPACITY: usize = 1000;
+/// Bytes the kept requests may hold; the oldest go first past it.
+pub const MAX_BYTES: usize = 32 * 1024 * 1024;
 
-/// One refused request.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Rejection {
-    /// RFC 3339 time of arrival.
-    pub time: String,
-    /// HTTP status answered.
-    pub status: u16,
-    /// The JSON error answered, as sent.
-    #[serde(flatten)]
-    pub error: ErrorBody,
-    /// The request as received (credentials removed, body cut at 64 KiB).
-    pub request: RequestRecord,
+/// The last refused requests, newest at the back.
+pub struct Rejections {
+    inner: Mutex<Inner>,
+    hub: Hub,
 }
 
-/// Ring of the last [`CAPACITY`] rejections.
-pub struct Rejections {
-    ring: Mutex<VecDeque<Arc<Rejection>>>,
-    hub: Hub,
+#[derive(Default)]
+struct Inner {
+    ring: VecDeque<(usize, Arc<Rejection>)>,
+    bytes: usize,
+    next_id: u64,
 }
 
 impl Rejections {
     pub fn new(hub: Hub) -> Self {
-        Self { ring: Mutex::new(VecDeque::with_capacity(64)), hub }
+        Self { inner: Mutex::default(), hub }
     }
 
-    /// Keeps `rejection`, dropping the oldest past [`CAPACITY`], and broadcasts it.
-    pub fn record(&self, rejection: Rejection) {
-        let json = serde_json::to_string(&rejection).expect("a rejection always serializes");
+    /// Keeps `rejection` under a fresh id, dropping the oldest past [`CAPACITY`] or [`MAX_BYTES`],
+    /// and broadcasts its summary. Returns the id.
+    pub fn record(&self, mut rejection: Rejection) -> u64 {
+        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        inner.next_id += 1;
+        rejection.id = inner.next_id;
+        let json = serde_json::to_string(&rejection.summary()).expect("a summary always serializes");
         let frame = Bytes::from(Frame::new("rejected", json).encode());
-        let mut ring = self.ring.lock().unwrap_or_else(|p| p.into_inner());
-        ring.push_back(Arc::new(rejection));
-        if ring.len() > CAPACITY {
-            ring.pop_front();
+        let size = rejection.approx_bytes();
+        inner.bytes += size;
+        inner.ring.push_back((size, Arc::new(rejection)));
+        while inner.ring.len() > CAPACITY || (inner.bytes > MAX_BYTES && inner.ring.len() > 1) {
+            let (size, _) = inner.ring.pop_front().expect("more than one rejection");
+            inner.bytes -= size;
         }
         // Under the lock, so the stream order matches the list order.
         self.hub.publish(Message::Rejected(frame));
+        inner.next_id
     }
 
-    /// The newest `limit` rejections, newest first.
-    pub fn recent(&self, limit: usize) -> Vec<Arc<Rejection>> {
-        let ring = self.ring.lock().unwrap_or_else(|p| p.into_inner());
-        ring.iter().rev().take(limit).cloned().collect()
+    /// Summaries of the newest `limit` rejections, newest first.
+    pub fn recent(&self, limit: usize) -> Vec<RejectionSummary> {
+        let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        inner.ring.iter().rev().take(limit).map(|(_, r)| r.summary()).collect()
+    }
+
+    /// One kept rejection in full.
+    pub fn get(&self, id: u64) -> Option<Arc<Rejection>> {
+        let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let index = inner.ring.binary_search_by_key(&id, |(_, r)| r.id).ok()?;
+        Some(Arc::clone(&inner.ring[index].1))
     }
 
     pub fn len(&self) -> usize {
-        self.ring.lock().unwrap_or_else(|p| p.into_inner()).len()
+        self.inner.lock().unwrap_or_else(|p| p.into_inner()).ring.len()
     }
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Bytes the kept rejections hold.
+    pub fn bytes(&self) -> usize {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner()).bytes
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::envelope::RequestRecord;
+    use crate::core::rejection::ErrorDetail;
+
+    fn rejection(body: usize) -> Rejection {
+        Rejection {
+            id: 0,
+            time: "2026-12-02T00:00:00.000Z".into(),
+            status: 400,
+            error: ErrorDetail { code: "malformed_json".into(), message: "bad".into(), details: vec![] },
+            request: RequestRecord::new("POST", "/", [], &vec![b'x'; body]),
+        }
+    }
+
+    #[test]
+    fn keeps_ids_in_order_and_serves_one_in_full() {
+        let hub = Hub::new(16);
+        let mut rx = hub.subscribe();
+        let list = Rejections::new(hub);
+        let first = list.record(rejection(10));
+        let second = list.record(rejection(20));
+        assert!(first < second);
+        assert_eq!(list.get(second).unwrap().request.body_size, 20);
+        assert!(list.get(second + 1).is_none());
+        assert_eq!(list.recent(10).iter().map(|s| s.id).collect::<Vec<_>>(), [second, first]);
+        assert!(matches!(rx.try_recv(), Ok(Message::Rejected(frame)) if frame.len() < 1024));
+    }
+
+    #[test]
+    fn the_byte_budget_drops_the_oldest() {
+        let list = Rejections::new(Hub::new(16));
+        for _ in 0..1000 {
+            list.record(rejection(64 * 1024));
+        }
+        assert!(list.bytes() <= MAX_BYTES, "{}", list.bytes());
+        assert!(list.len() < 1000 && list.len() > 400, "{}", list.len());
+        let newest = list.recent(1)[0].id;
+        assert_eq!(newest, 1000);
+        assert!(list.get(1).is_none(), "the oldest went first");
     }
 }

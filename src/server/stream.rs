@@ -151,6 +151,10 @@ impl Drop for ClientGuard {
 }
 
 /// One client's position in the stream.
+///
+/// Memory: replay and catch-up read the history a page at a time and queue at most
+/// [`PENDING_BYTES`] (plus one event) before the client has taken them, and the ring holds only
+/// weak references (see `hub`), so a client that stops reading pins a small, fixed amount.
 struct Subscription {
     log: Arc<dyn EventLog>,
     rx: broadcast::Receiver<Message>,
@@ -158,15 +162,24 @@ struct Subscription {
     metrics: Arc<Metrics>,
     shutdown: CancellationToken,
     ping: Interval,
-    /// Frames ready to write (replay, catch-up, control frames).
+    /// Frames ready to write (replay, catch-up, control frames), and their size.
     pending: VecDeque<Bytes>,
-    /// Newest event id handled (sent or filtered out); catch-up resumes after it.
+    pending_bytes: usize,
+    /// Newest event id handled (sent or filtered out); catch-up resumes after it, and live events
+    /// at or below it were already given.
     cursor: EventId,
-    /// Live events at or below this id were already given by replay or catch-up.
-    skip_through: EventId,
+    /// Reading the history after `cursor` rather than the ring.
+    catching_up: bool,
+    /// Newest `cleared` already sent, so a clear seen during catch-up is not sent again live.
+    cleared_sent: Option<EventId>,
+    /// Shutting down: send what the history holds after `cursor`, then end.
+    draining: bool,
     done: bool,
     _guard: ClientGuard,
 }
+
+/// Frames queued ahead of the client before the history is read further.
+const PENDING_BYTES: usize = 256 * 1024;
 
 impl Subscription {
     fn new(
@@ -178,8 +191,6 @@ impl Subscription {
         let period = state.config.ping_interval;
         let mut ping = tokio::time::interval_at(Instant::now() + period, period);
         ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
-        let mut pending = VecDeque::new();
-        pending.push_back(Bytes::from(Frame::default().with_retry(RETRY_MS).encode()));
         let connected = json!({
             "server": "cloudevent-player",
             "version": env!("CARGO_PKG_VERSION"),
@@ -187,130 +198,177 @@ impl Subscription {
             "ping_interval_ms": duration_ms(period),
             "last_id": stats.last_id,
         });
-        pending.push_back(frame("connected", connected));
-        Self {
+        let mut subscription = Self {
             log: Arc::clone(&state.log),
             rx,
             filter,
             metrics: Arc::clone(&state.metrics),
             shutdown: state.shutdown.clone(),
             ping,
-            pending,
-            cursor: stats.last_id.unwrap_or_default(),
+            pending: VecDeque::new(),
+            pending_bytes: 0,
             // Events issued before the snapshot are history, not live: a backend that publishes
             // after storing (Redis, from its tail) may still deliver some of them to the hub.
-            skip_through: stats.last_issued.unwrap_or_default(),
+            cursor: stats.last_issued.max(stats.last_id).unwrap_or_default(),
+            catching_up: false,
+            cleared_sent: stats.cleared_through,
+            draining: false,
             done: false,
             _guard: ClientGuard::new(Arc::clone(&state.metrics)),
-        }
+        };
+        subscription.push(Bytes::from(Frame::default().with_retry(RETRY_MS).encode()));
+        subscription.push(frame("connected", connected));
+        subscription
     }
 
-    /// Queues the replay asked for. `stats` was read after subscribing.
+    fn push(&mut self, bytes: Bytes) {
+        self.pending_bytes += bytes.len();
+        self.pending.push_back(bytes);
+    }
+
+    /// Sets up the replay asked for. `stats` was read after subscribing.
     async fn start(&mut self, start: Start, stats: &HistoryStats) -> Result<()> {
         match start {
-            Start::Live => Ok(()),
-            Start::Last(0) => Ok(()),
+            Start::Live | Start::Last(0) => Ok(()),
             Start::Last(n) => {
-                let page = self.log.range(Range { limit: n, from_end: true, ..Range::default() }).await?;
-                match page.entries.first() {
-                    Some(first) => self.replay_from(prev(first.id())).await,
-                    None => Ok(()),
+                let limit = n.min(stats.capacity.max(1));
+                let page = self.log.range(Range { limit, from_end: true, ..Range::default() }).await?;
+                if let Some(first) = page.entries.first() {
+                    self.replay_after(prev(first.id()));
                 }
+                Ok(())
             }
             Start::After(last) => {
                 let issued_here =
                     stats.origin <= last && stats.last_issued.is_none_or(|newest| last <= newest);
                 if !issued_here {
                     self.gap(json!({"reason": "unknown_id", "last_event_id": last, "missed": null}));
-                    return self.replay_from(EventId::ZERO).await;
+                    self.replay_after(EventId::ZERO);
+                    return Ok(());
                 }
-                if stats.evicted_through.is_some_and(|evicted| evicted > last) {
-                    self.gap(json!({"reason": "history_exceeded", "last_event_id": last, "missed": null}));
-                } else if stats.cleared_through.is_some_and(|cleared| cleared > last) {
-                    self.pending.push_back(frame("cleared", json!({ "through": stats.cleared_through })));
-                }
-                self.replay_from(last).await
+                self.replay_after(last);
+                // A clear after `last` is news to this client, even one from before it connected.
+                self.cleared_sent = None;
+                self.report_losses(stats);
+                Ok(())
             }
         }
     }
 
-    /// Queues every stored event after `after` that passes the filter; live events up to the newest
-    /// queued one are then skipped.
-    async fn replay_from(&mut self, after: EventId) -> Result<()> {
-        let mut cursor = after;
-        loop {
-            let page = self.log.range(Range { after: Some(cursor), limit: PAGE, ..Range::default() }).await?;
-            for entry in &page.entries {
-                if self.filter.matches(&entry.envelope.event) {
-                    self.pending.push_back(entry.frame.clone());
-                }
-                cursor = entry.id();
-            }
-            if !page.has_more {
-                break;
-            }
+    /// From now on, read the history after `after` until it is exhausted, then go live.
+    fn replay_after(&mut self, after: EventId) {
+        self.cursor = after;
+        self.catching_up = true;
+    }
+
+    /// Before reading the history after `cursor`: a `gap` if it dropped events after it, a
+    /// `cleared` if a clear removed some that were not reported yet.
+    fn report_losses(&mut self, stats: &HistoryStats) {
+        if stats.evicted_through.is_some_and(|evicted| evicted > self.cursor) {
+            self.gap(json!({"reason": "history_exceeded", "last_event_id": self.cursor, "missed": null}));
+        } else if stats.cleared_through.is_some_and(|cleared| cleared > self.cursor)
+            && stats.cleared_through > self.cleared_sent
+        {
+            self.cleared_sent = stats.cleared_through;
+            self.push(frame("cleared", json!({ "through": stats.cleared_through })));
         }
-        self.cursor = self.cursor.max(cursor);
-        self.skip_through = self.cursor;
-        Ok(())
     }
 
     fn gap(&mut self, data: serde_json::Value) {
         self.metrics.gaps.inc();
-        self.pending.push_back(frame("gap", data));
+        self.push(frame("gap", data));
     }
 
-    /// After a broadcast lag: resume from the log after `cursor`, or report what is gone.
+    /// After a broadcast lag or an event already gone: resume from the history after `cursor`.
     async fn catch_up(&mut self) {
         self.metrics.lag_catchups.inc();
-        let stats = match self.log.stats().await {
-            Ok(stats) => stats,
+        match self.log.stats().await {
+            Ok(stats) => self.report_losses(&stats),
             Err(e) => {
                 self.gap(json!({"reason": "backend_unavailable", "last_event_id": self.cursor, "message": e.to_string()}));
                 return;
             }
-        };
-        if stats.evicted_through.is_some_and(|evicted| evicted > self.cursor) {
-            self.gap(json!({"reason": "history_exceeded", "last_event_id": self.cursor, "missed": null}));
         }
-        if let Err(e) = self.replay_from(self.cursor).await {
-            self.gap(json!({"reason": "backend_unavailable", "last_event_id": self.cursor, "message": e.to_string()}));
+        self.catching_up = true;
+    }
+
+    /// Queues the next stored events after `cursor` that pass the filter, up to [`PENDING_BYTES`];
+    /// once the history has nothing more, goes live (or ends, when draining).
+    async fn read_history(&mut self) {
+        let range = Range { after: Some(self.cursor), limit: PAGE, ..Range::default() };
+        let page = match self.log.range(range).await {
+            Ok(page) => page,
+            Err(e) => {
+                self.gap(json!({"reason": "backend_unavailable", "last_event_id": self.cursor, "message": e.to_string()}));
+                self.catching_up = false;
+                self.done |= self.draining;
+                return;
+            }
+        };
+        let mut more = page.has_more;
+        for (i, entry) in page.entries.iter().enumerate() {
+            if self.pending_bytes >= PENDING_BYTES {
+                more |= i < page.entries.len();
+                break;
+            }
+            self.cursor = entry.id();
+            if self.filter.matches(&entry.envelope.event) {
+                self.push(entry.frame.clone());
+            }
+        }
+        if !more {
+            self.catching_up = false;
+            self.done |= self.draining;
         }
     }
 
-    /// The next bytes to write, or `None` when the stream ends (server shutdown).
+    /// The next bytes to write, or `None` when the stream ends (after shutdown, once every
+    /// stored event was given).
     async fn next(&mut self) -> Option<Bytes> {
         loop {
             if let Some(bytes) = self.pending.pop_front() {
+                self.pending_bytes -= bytes.len();
                 self.metrics.frames_sent.inc();
                 return Some(bytes);
             }
             if self.done {
                 return None;
             }
+            if self.catching_up {
+                self.read_history().await;
+                continue;
+            }
             tokio::select! {
                 biased;
-                () = self.shutdown.cancelled() => {
-                    self.done = true;
+                () = self.shutdown.cancelled(), if !self.draining => {
+                    // Every event stored before shutdown began is in the history: send the rest.
+                    self.draining = true;
+                    self.catching_up = true;
                 }
                 message = self.rx.recv() => match message {
-                    Ok(Message::Event(entry)) => {
-                        let id = entry.id();
-                        if id <= self.skip_through {
+                    Ok(Message::Event(live)) => {
+                        if live.id <= self.cursor {
                             continue;
                         }
-                        self.cursor = self.cursor.max(id);
+                        let Some(entry) = live.entry() else {
+                            self.catch_up().await;
+                            continue;
+                        };
+                        self.cursor = live.id;
                         if self.filter.matches(&entry.envelope.event) {
-                            self.pending.push_back(entry.frame.clone());
+                            self.push(entry.frame.clone());
                         }
                     }
                     Ok(Message::Cleared { through }) => {
+                        if through.is_some() && through <= self.cleared_sent {
+                            continue;
+                        }
+                        self.cleared_sent = self.cleared_sent.max(through);
                         self.cursor = self.cursor.max(through.unwrap_or_default());
-                        self.pending.push_back(frame("cleared", json!({ "through": through })));
+                        self.push(frame("cleared", json!({ "through": through })));
                     }
-                    Ok(Message::Rejected(bytes)) => self.pending.push_back(bytes),
-                    Ok(Message::Behind) => self.catch_up().await,
-                    Err(RecvError::Lagged(_)) => self.catch_up().await,
+                    Ok(Message::Rejected(bytes)) => self.push(bytes),
+                    Ok(Message::Behind) | Err(RecvError::Lagged(_)) => self.catch_up().await,
                     Err(RecvError::Closed) => self.done = true,
                 },
                 _ = self.ping.tick() => {

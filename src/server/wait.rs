@@ -88,12 +88,19 @@ async fn first_match(state: &AppState, filter: &StreamFilter, after: Option<Even
             message = rx.recv() => message,
         };
         match message {
-            Ok(Message::Event(entry)) if entry.id() > cursor => {
-                cursor = entry.id();
-                if filter.matches(&entry.envelope.event) {
-                    return Ok(entry);
+            Ok(Message::Event(live)) if live.id > cursor => match live.entry() {
+                Some(entry) => {
+                    cursor = entry.id();
+                    if filter.matches(&entry.envelope.event) {
+                        return Ok(entry);
+                    }
                 }
-            }
+                None => {
+                    if let Some(entry) = scan(&*state.log, filter, &mut cursor).await? {
+                        return Ok(entry);
+                    }
+                }
+            },
             Ok(_) => {}
             // Missed broadcasts are still in the history.
             Err(RecvError::Lagged(_)) => {

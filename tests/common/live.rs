@@ -3,7 +3,7 @@
 
 use super::event;
 use cloudevent_player::core::sse::{Frame, Parser};
-use cloudevent_player::server::{AppState, config::Config, router};
+use cloudevent_player::server::{AppState, config::Config, serve_on};
 use futures::StreamExt;
 use leptos::config::LeptosOptions;
 use serde_json::Value;
@@ -19,6 +19,7 @@ pub struct Server {
     pub http: reqwest::Client,
     pub state: AppState,
     task: JoinHandle<()>,
+    signal: tokio_util::sync::CancellationToken,
 }
 
 impl Server {
@@ -31,9 +32,15 @@ impl Server {
         let state = AppState::connect(config, options).await.expect("the state builds");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let app = router(state.clone());
-        let task = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        Self { base, http: reqwest::Client::new(), state, task }
+        let signal = tokio_util::sync::CancellationToken::new();
+        let task = tokio::spawn(serve_on(listener, state.clone(), signal.clone().cancelled_owned()));
+        Self { base, http: reqwest::Client::new(), state, task, signal }
+    }
+
+    /// Sends the shutdown signal (as SIGTERM does) and waits until the server has stopped.
+    pub async fn shut_down(self) {
+        self.signal.cancel();
+        self.task.await.expect("the server task ends cleanly");
     }
 
     /// Ends open streams and stops serving; the state (and a Redis tail) goes once the last

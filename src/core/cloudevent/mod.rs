@@ -3,6 +3,7 @@
 
 mod binary;
 mod media_type;
+mod size;
 mod time;
 mod uri;
 mod validate;

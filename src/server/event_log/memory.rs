@@ -10,10 +10,12 @@ use std::collections::{HashMap, VecDeque, hash_map};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-/// Bounded in-memory history.
+/// In-memory history bounded by count and by bytes (DESIGN §3): the oldest go first when either
+/// is reached, though the newest event always stays.
 pub struct MemoryLog {
     inner: Mutex<Inner>,
     capacity: usize,
+    max_bytes: usize,
     hub: Hub,
     /// Ids from before this log existed belong to another history.
     origin: EventId,
@@ -28,6 +30,8 @@ struct Inner {
     /// A hash instead of the strings saves two allocations per event.
     keys: HashMap<u64, (EventId, usize)>,
     total_appended: u64,
+    /// Sum of `Entry::bytes` plus each request's share, of the events held.
+    bytes: usize,
     evicted_through: Option<EventId>,
     cleared_through: Option<EventId>,
 }
@@ -37,11 +41,11 @@ fn now_ms() -> u64 {
 }
 
 impl MemoryLog {
-    /// A history of at most `capacity` events (at least 1) publishing to `hub`.
-    pub fn new(capacity: usize, hub: Hub) -> Self {
+    /// A history of at most `capacity` events (at least 1) and about `max_bytes`, publishing to `hub`.
+    pub fn new(capacity: usize, max_bytes: usize, hub: Hub) -> Self {
         let origin = EventId::new(now_ms(), 0);
         let inner = Inner { last_id: origin, ..Inner::default() };
-        Self { inner: Mutex::new(inner), capacity: capacity.max(1), hub, origin }
+        Self { inner: Mutex::new(inner), capacity: capacity.max(1), max_bytes, hub, origin }
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -51,6 +55,8 @@ impl MemoryLog {
 
     fn append_now(&self, batch: Batch) -> Vec<Arc<Entry>> {
         let Batch { mode, events, request, received_at } = batch;
+        // The request is shared by the batch's events; each carries its part of the cost.
+        let request_share = request.approx_bytes() / events.len().max(1);
         let request = Arc::new(request);
         // Serialize before locking: the lock covers only id assignment and bookkeeping.
         let prepared: Vec<_> = events.into_iter().map(|v| (v.event.to_json(), v)).collect();
@@ -80,13 +86,18 @@ impl MemoryLog {
                 event: validated.event,
                 request: Arc::clone(&request),
             };
-            let entry = Arc::new(Entry::new(envelope, json));
+            let mut entry = Entry::new(envelope, json);
+            entry.bytes += request_share;
+            let entry = Arc::new(entry);
+            inner.bytes += entry.bytes;
             inner.entries.push_back(Arc::clone(&entry));
             inner.total_appended += 1;
-            if inner.entries.len() > self.capacity {
+            while inner.entries.len() > self.capacity
+                || (inner.bytes > self.max_bytes && inner.entries.len() > 1)
+            {
                 inner.evict_oldest();
             }
-            self.hub.publish(Message::Event(Arc::clone(&entry)));
+            self.hub.publish_event(&entry);
             appended.push(entry);
         }
         appended
@@ -117,6 +128,7 @@ impl MemoryLog {
         let through = inner.entries.back().map(|e| e.id()).or(inner.cleared_through);
         inner.entries.clear();
         inner.keys.clear();
+        inner.bytes = 0;
         inner.cleared_through = through;
         self.hub.publish(Message::Cleared { through });
         removed
@@ -127,6 +139,8 @@ impl MemoryLog {
         HistoryStats {
             len: inner.entries.len(),
             capacity: self.capacity,
+            bytes: Some(inner.bytes),
+            max_bytes: Some(self.max_bytes),
             first_id: inner.entries.front().map(|e| e.id()),
             last_id: inner.entries.back().map(|e| e.id()),
             total_appended: inner.total_appended,
@@ -141,6 +155,7 @@ impl MemoryLog {
 impl Inner {
     fn evict_oldest(&mut self) {
         let Some(oldest) = self.entries.pop_front() else { return };
+        self.bytes -= oldest.bytes;
         if let hash_map::Entry::Occupied(mut seen) = self.keys.entry(oldest.envelope.event.duplicate_key()) {
             let (newest, count) = *seen.get();
             if count <= 1 {
@@ -215,12 +230,12 @@ mod tests {
     fn issues_increasing_ids_and_publishes_in_order() {
         let hub = Hub::new(64);
         let mut rx = hub.subscribe();
-        let log = MemoryLog::new(10, hub);
+        let log = MemoryLog::new(10, usize::MAX, hub);
         let entries = block_on(log.append(batch(&["a", "b", "c"]))).unwrap();
         assert!(entries.windows(2).all(|w| w[0].id() < w[1].id()));
         for expected in &entries {
             match rx.try_recv().unwrap() {
-                Message::Event(got) => assert_eq!(got.id(), expected.id()),
+                Message::Event(got) => assert_eq!(got.id, expected.id()),
                 other => panic!("unexpected {other:?}"),
             }
         }
@@ -233,7 +248,7 @@ mod tests {
 
     #[test]
     fn marks_a_repeated_source_and_id_as_duplicate_of_the_previous_one() {
-        let log = MemoryLog::new(10, Hub::new(16));
+        let log = MemoryLog::new(10, usize::MAX, Hub::new(16));
         let first = block_on(log.append(batch(&["x"]))).unwrap();
         let again = block_on(log.append(batch(&["x", "y", "x"]))).unwrap();
         assert_eq!(first[0].envelope.duplicate_of, None);
@@ -244,7 +259,7 @@ mod tests {
 
     #[test]
     fn duplicates_are_forgotten_once_evicted() {
-        let log = MemoryLog::new(2, Hub::new(16));
+        let log = MemoryLog::new(2, usize::MAX, Hub::new(16));
         block_on(log.append(batch(&["x", "y", "z"]))).unwrap();
         let again = block_on(log.append(batch(&["x"]))).unwrap();
         assert_eq!(again[0].envelope.duplicate_of, None);
@@ -252,7 +267,7 @@ mod tests {
 
     #[test]
     fn ranges_select_by_bounds_and_end() {
-        let log = MemoryLog::new(100, Hub::new(16));
+        let log = MemoryLog::new(100, usize::MAX, Hub::new(16));
         let all = block_on(log.append(batch(&["0", "1", "2", "3", "4", "5"]))).unwrap();
         let page =
             block_on(log.range(Range { after: Some(all[1].id()), limit: 2, ..Range::default() })).unwrap();
@@ -276,7 +291,7 @@ mod tests {
     fn clear_empties_the_history_but_never_reuses_ids() {
         let hub = Hub::new(16);
         let mut rx = hub.subscribe();
-        let log = MemoryLog::new(10, hub);
+        let log = MemoryLog::new(10, usize::MAX, hub);
         let before = block_on(log.append(batch(&["a", "b"]))).unwrap();
         assert_eq!(block_on(log.clear()).unwrap(), 2);
         let stats = block_on(log.stats()).unwrap();
@@ -288,6 +303,27 @@ mod tests {
         assert!(matches!(messages[2], Message::Cleared { through } if through == Some(before[1].id())));
     }
 
+    #[test]
+    fn the_byte_budget_evicts_the_oldest_and_keeps_the_newest() {
+        let one = block_on(MemoryLog::new(100, usize::MAX, Hub::new(16)).append(batch(&["a"]))).unwrap();
+        let size = one[0].bytes;
+        let log = MemoryLog::new(100, size * 3, Hub::new(16));
+        let all = block_on(log.append(batch(&["a", "b", "c", "d", "e"]))).unwrap();
+        let stats = block_on(log.stats()).unwrap();
+        assert_eq!(stats.len, 3, "three events of {size} bytes fit in {}", size * 3);
+        assert_eq!(stats.first_id, Some(all[2].id()));
+        assert_eq!(stats.evicted_through, Some(all[1].id()));
+        assert!(stats.bytes.unwrap() <= size * 3, "{stats:?}");
+        assert_eq!(stats.max_bytes, Some(size * 3));
+
+        let tiny = MemoryLog::new(100, 1, Hub::new(16));
+        let kept = block_on(tiny.append(batch(&["x", "y"]))).unwrap();
+        let stats = block_on(tiny.stats()).unwrap();
+        assert_eq!((stats.len, stats.last_id), (1, Some(kept[1].id())), "the newest event always stays");
+        block_on(tiny.clear()).unwrap();
+        assert_eq!(block_on(tiny.stats()).unwrap().bytes, Some(0));
+    }
+
     proptest! {
         #[test]
         fn never_exceeds_capacity_and_replay_is_the_exact_suffix(
@@ -295,7 +331,7 @@ mod tests {
             batches in proptest::collection::vec(1usize..8, 1..20),
             pick in any::<prop::sample::Index>(),
         ) {
-            let log = MemoryLog::new(capacity, Hub::new(16));
+            let log = MemoryLog::new(capacity, usize::MAX, Hub::new(16));
             let mut issued = Vec::new();
             for (n, size) in batches.iter().enumerate() {
                 let names: Vec<String> = (0..*size).map(|i| format!("{n}-{i}")).collect();

@@ -58,6 +58,10 @@ pub struct Page {
 pub struct HistoryStats {
     pub len: usize,
     pub capacity: usize,
+    /// Bytes the history holds in this process, and its budget (`--history-bytes`); `None` where
+    /// the history lives elsewhere (Redis).
+    pub bytes: Option<usize>,
+    pub max_bytes: Option<usize>,
     pub first_id: Option<EventId>,
     pub last_id: Option<EventId>,
     /// Events appended since start, or for Redis since the stream was created (not reduced by

@@ -295,6 +295,8 @@ impl RedisLog {
         Ok(HistoryStats {
             len: usize::try_from(number(len)?).unwrap_or(usize::MAX),
             capacity: self.capacity,
+            bytes: None,
+            max_bytes: None,
             first_id: id(first)?,
             last_id: id(last)?,
             total_appended: number(total)?,
@@ -528,7 +530,7 @@ impl Tail {
                 continue;
             }
             match cached(batches, batch_id).and_then(|batch| event_entry(entry, &batch)) {
-                Ok(entry) => self.hub.publish(Message::Event(entry)),
+                Ok(entry) => self.hub.publish_event(&entry),
                 Err(e) => tracing::warn!("Redis tail skips event {id}: {e}"),
             }
         }
