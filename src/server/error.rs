@@ -57,6 +57,13 @@ pub enum ApiError {
     /// 503: the server is shutting down; the request ended early. Retry against another instance.
     #[error("the server is shutting down")]
     ShuttingDown,
+    /// 401: `--token` is set and the request carries no right token (`WWW-Authenticate` is set
+    /// by `access`, which answers every 401).
+    #[error("{0}")]
+    Unauthorized(String),
+    /// 403: the request's `Host` is not a name this server answers to (DNS rebinding).
+    #[error("{0}")]
+    HostNotAllowed(String),
 }
 
 /// Serialized form of an [`ApiError`].
@@ -92,6 +99,8 @@ impl ApiError {
             ApiError::Unavailable(_) | ApiError::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::SinkUnreachable { .. } => StatusCode::BAD_GATEWAY,
             ApiError::SinkTimeout { .. } => StatusCode::GATEWAY_TIMEOUT,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::HostNotAllowed(_) => StatusCode::FORBIDDEN,
         }
     }
 
@@ -117,6 +126,8 @@ impl ApiError {
             ApiError::SinkTimeout { .. } => "sink_timeout",
             ApiError::Timeout(_) => "timeout",
             ApiError::ShuttingDown => "shutting_down",
+            ApiError::Unauthorized(_) => "unauthorized",
+            ApiError::HostNotAllowed(_) => "host_not_allowed",
         }
     }
 
@@ -190,6 +201,12 @@ mod tests {
         assert_eq!(shape(&ApiError::ShuttingDown), (503, "shutting_down"));
         assert_eq!(shape(&ApiError::InvalidRequest("missing field".into())), (400, "invalid_request"));
         assert_eq!(shape(&ApiError::ExpectedJson), (415, "unsupported_media_type"));
+    }
+
+    #[test]
+    fn access_errors_have_their_status_and_code() {
+        assert_eq!(shape(&ApiError::Unauthorized("no token".into())), (401, "unauthorized"));
+        assert_eq!(shape(&ApiError::HostNotAllowed("evil.example".into())), (403, "host_not_allowed"));
     }
 
     #[test]
