@@ -70,8 +70,13 @@ impl UiState {
 }
 
 /// The HTML document around [`App`]. Title and stylesheet are static, so they live here rather
-/// than in a head-managing component the bundle would have to carry.
+/// than in a head-managing component the bundle would have to carry. Its two inline scripts (the
+/// theme boot and Leptos's hydration loader) carry the response's CSP nonce.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    // The page's Content-Security-Policy admits the inline scripts below by this response's nonce.
+    #[cfg(feature = "ssr")]
+    crate::server::access::send_page_policy();
+    let nonce = use_nonce();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -80,7 +85,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light dark" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
-                <script inner_html=THEME_BOOT_SCRIPT></script>
+                <script nonce=nonce inner_html=THEME_BOOT_SCRIPT></script>
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
                 <title>"CloudEvent Player"</title>

@@ -1,6 +1,7 @@
 //! Command-line flags and `CEP_*` environment variables (DESIGN §7). Parsed once in `main`;
 //! nothing reads the environment later. Tests build it with `Config::try_from_args`.
 
+use crate::server::access::{self, AllowedHost, Token};
 use crate::server::event_log::redis::DEFAULT_STREAM;
 use clap::Parser;
 use reqwest::Url;
@@ -53,6 +54,27 @@ pub struct Config {
     #[arg(long, env = "CEP_SEND_TIMEOUT", value_name = "DURATION", default_value = "5s",
           value_parser = parse_duration)]
     pub send_timeout: Duration,
+
+    /// Access token every route but /healthz and /health requires: `Authorization: Bearer <token>`,
+    /// `?access_token=<token>`, or the cookie the page's sign-in form sets. Prefer the environment
+    /// variable: a flag shows in the process list. Defaults to none: open to whoever reaches it.
+    #[arg(long, env = "CEP_TOKEN", value_name = "TOKEN", hide_env_values = true,
+          value_parser = access::parse_token)]
+    pub token: Option<Token>,
+
+    /// Host names the server answers to, besides loopback names (`localhost`, `127.0.0.1`,
+    /// `[::1]`); `*.example.com` allows subdomains; repeatable or comma-separated. Other `Host`s
+    /// get 403, which stops DNS rebinding. Defaults to none: loopback names only when listening on
+    /// loopback, any name when listening elsewhere.
+    #[arg(long = "allowed-host", env = "CEP_ALLOWED_HOST", value_name = "NAME", value_delimiter = ',',
+          value_parser = access::parse_allowed_host)]
+    pub allowed_hosts: Vec<AllowedHost>,
+
+    /// Browser origins (`https://app.example.com`) whose pages may POST events to `/`, `/events`
+    /// and `/events/pub` (CORS); repeatable or comma-separated. Defaults to none: no CORS.
+    #[arg(long = "cors-origin", env = "CEP_CORS_ORIGIN", value_name = "ORIGIN", value_delimiter = ',',
+          value_parser = access::parse_origin)]
+    pub cors_origins: Vec<String>,
 
     /// Redis holding the history (`redis://[:password@]host[:port][/db]`): kept across restarts
     /// and shared by every replica started with the same URL. Defaults to none: memory.
@@ -237,6 +259,8 @@ mod tests {
         assert_eq!(config.body_timeout, Duration::from_secs(30));
         assert_eq!(config.max_connections, 16_384);
         assert_eq!(config.shutdown_timeout, Duration::from_secs(10));
+        assert_eq!(config.token, None, "open unless a token is given");
+        assert!(config.allowed_hosts.is_empty() && config.cors_origins.is_empty());
     }
 
     #[test]
@@ -280,10 +304,40 @@ mod tests {
             (&["--body-timeout", "later"], "--body-timeout"),
             (&["--max-connections", "0"], "--max-connections"),
             (&["--shutdown-timeout", "x"], "--shutdown-timeout"),
+            (&["--token", " "], "--token"),
+            (&["--allowed-host", "https://player.example.com/"], "--allowed-host"),
+            (&["--cors-origin", "app.example.com"], "--cors-origin"),
+            (&["--cors-origin", "https://app.example.com/path"], "--cors-origin"),
         ] {
             let err = parse(args).unwrap_err().to_string();
             assert!(err.contains(flag), "{args:?}: {err}");
         }
+    }
+
+    #[test]
+    fn access_flags_repeat_or_take_comma_separated_lists() {
+        let config = parse(&[
+            "--token",
+            "s3cret",
+            "--allowed-host",
+            "player.example.com,*.dev.example.com",
+            "--allowed-host",
+            "10.0.0.7",
+            "--cors-origin",
+            "https://app.example.com,http://localhost:5173",
+        ])
+        .unwrap();
+        assert_eq!(config.token.as_ref().map(Token::as_str), Some("s3cret"));
+        assert_eq!(
+            config.allowed_hosts,
+            [
+                AllowedHost::Exact("player.example.com".into()),
+                AllowedHost::Subdomains(".dev.example.com".into()),
+                AllowedHost::Exact("10.0.0.7".into()),
+            ]
+        );
+        assert_eq!(config.cors_origins, ["https://app.example.com", "http://localhost:5173"]);
+        assert!(!format!("{config:?}").contains("s3cret"), "the token never shows in Debug");
     }
 
     fn sink(name: &str, url: &str) -> Sink {

@@ -70,6 +70,13 @@ pub enum ApiError {
     /// 503: the server has as many connections as `--max-connections` allows; retry shortly.
     #[error("the server has too many open connections; retry shortly")]
     TooManyConnections,
+    /// 401: `--token` is set and the request carries no right token (`WWW-Authenticate` is set
+    /// by `access`, which answers every 401).
+    #[error("{0}")]
+    Unauthorized(String),
+    /// 403: the request's `Host` is not a name this server answers to (DNS rebinding).
+    #[error("{0}")]
+    HostNotAllowed(String),
 }
 
 /// `Retry-After` (seconds) of every 503: how soon trying again is worthwhile.
@@ -110,6 +117,8 @@ impl ApiError {
             }
             ApiError::SinkUnreachable { .. } => StatusCode::BAD_GATEWAY,
             ApiError::SinkTimeout { .. } => StatusCode::GATEWAY_TIMEOUT,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::HostNotAllowed(_) => StatusCode::FORBIDDEN,
         }
     }
 
@@ -141,6 +150,8 @@ impl ApiError {
             ApiError::DuplicateHeader(_) => "duplicate_header",
             ApiError::BodyTimeout(_) => "request_timeout",
             ApiError::TooManyConnections => "too_many_connections",
+            ApiError::Unauthorized(_) => "unauthorized",
+            ApiError::HostNotAllowed(_) => "host_not_allowed",
         }
     }
 
@@ -239,6 +250,12 @@ mod tests {
             assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
             assert_eq!(response.headers()[header::RETRY_AFTER], RETRY_AFTER_S);
         }
+    }
+
+    #[test]
+    fn access_errors_have_their_status_and_code() {
+        assert_eq!(shape(&ApiError::Unauthorized("no token".into())), (401, "unauthorized"));
+        assert_eq!(shape(&ApiError::HostNotAllowed("evil.example".into())), (403, "host_not_allowed"));
     }
 
     #[test]

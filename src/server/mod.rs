@@ -1,5 +1,6 @@
 //! The axum shell around `core`: shared state, the router, and the serve loop.
 
+pub mod access;
 pub mod api;
 pub mod config;
 pub mod connections;
@@ -146,12 +147,15 @@ pub enum StartError {
     Serve(#[from] std::io::Error),
 }
 
-/// Every route: health checks and the Leptos pages, with static files as the fallback.
+/// Every route: health checks and the Leptos pages, with static files as the fallback, behind
+/// the access rules (token, `Host`, CORS) and the security headers of [`access`].
 pub fn router(state: AppState) -> Router {
     let options = state.leptos_options.clone();
     let body_timeout = state.config.body_timeout;
+    let listen = state.config.listen.unwrap_or(options.site_addr);
+    let access = access::Access::from_config(&state.config, listen);
     let routes = generate_route_list(App);
-    Router::new()
+    let app = Router::new()
         .route("/healthz", get(healthz))
         .route("/health", get(healthz))
         .merge(ingest::routes(state.config.max_body))
@@ -159,6 +163,7 @@ pub fn router(state: AppState) -> Router {
         .merge(wait::routes())
         .merge(send::routes(state.config.max_body))
         .merge(stream::routes())
+        .merge(access::routes())
         .route("/api/{*rest}", any(api_not_found))
         .leptos_routes(&state, routes, move || shell(options.clone()))
         .method_not_allowed_fallback(method_not_allowed)
@@ -166,7 +171,8 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::map_request(move |request| {
             std::future::ready(connections::with_body_deadline(request, body_timeout))
         }))
-        .with_state(state)
+        .with_state(state);
+    access::protect(app, access)
 }
 
 async fn method_not_allowed() -> ApiError {

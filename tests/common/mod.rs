@@ -30,6 +30,14 @@ pub fn app(args: &[&str]) -> Router {
     router(state(args))
 }
 
+/// The app with its static files served from `site_root` (relative to the crate root), so tests
+/// of static answers need no prior `make build`.
+pub fn app_serving(site_root: &str, args: &[&str]) -> Router {
+    let mut state = state(args);
+    state.leptos_options.site_root = site_root.into();
+    router(state)
+}
+
 pub struct Reply {
     pub status: StatusCode,
     pub headers: axum::http::HeaderMap,
