@@ -2,6 +2,7 @@
 //! CloudEvents 1.0 validation with SHOULD-level warnings, and the binary encoding back. No I/O.
 
 mod binary;
+mod json;
 mod media_type;
 mod time;
 mod uri;
@@ -13,6 +14,7 @@ use serde::{Deserialize, Serialize};
 pub use serde_json::{Map, Value};
 
 pub use binary::{decode_binary, to_binary};
+pub use json::{JsonError, JsonPath, Step, parse_strict};
 pub use time::unix_millis;
 
 /// Whether data of this `datacontenttype` is JSON (`application/json`, `*/*+json`, …), as the
