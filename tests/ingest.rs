@@ -308,3 +308,28 @@ async fn a_member_named_twice_in_binary_json_data_is_a_400() {
     assert_eq!(error["message"], "member `data.total` appears twice");
     assert_nothing_stored(&app, 1).await;
 }
+
+#[tokio::test]
+async fn stored_requests_mask_credential_headers_and_query_values() {
+    let app = app(&[]);
+    let reply = post(
+        &app,
+        "/events?access_token=t0k3n&x=1",
+        &[
+            ("content-type", "application/cloudevents+json"),
+            ("x-api-key", "k3y"),
+            ("cookie", "session=s"),
+            ("x-request-id", "r1"),
+        ],
+        event("a").to_string(),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::ACCEPTED, "{}", reply.text());
+    let request = history(&app).await[0]["request"].clone();
+    assert_eq!(request["path"], "/events?access_token=***&x=1");
+    let headers = request["headers"].as_array().unwrap();
+    assert!(headers.contains(&json!(["x-api-key", "***"])), "{request}");
+    assert!(headers.contains(&json!(["x-request-id", "r1"])), "{request}");
+    assert!(!headers.iter().any(|h| h[0] == "cookie"), "{request}");
+    assert!(!request.to_string().contains("t0k3n") && !request.to_string().contains("k3y"), "{request}");
+}
