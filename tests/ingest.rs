@@ -259,3 +259,81 @@ async fn metrics_count_accepted_events_by_mode_and_rejections_by_reason() {
     assert!(text.contains(r#"cep_events_accepted_total{mode="structured"} 1"#), "{text}");
     assert!(text.contains(r#"cep_requests_rejected_total{reason="unsupported_media_type"} 1"#), "{text}");
 }
+
+#[tokio::test]
+async fn a_member_named_twice_in_a_structured_event_is_a_400_naming_it() {
+    let app = app(&[]);
+    let body = event("a").to_string().replacen(r#""id":"a""#, r#""id":"a","id":"b""#, 1);
+    let error = post(&app, "/", &[("content-type", "application/cloudevents+json")], body)
+        .await
+        .error(StatusCode::BAD_REQUEST, "duplicate_member");
+    assert_eq!(error["message"], "member `id` appears twice", "{error}");
+    assert_eq!(error["details"], json!([{"attribute": "id", "message": "member `id` appears twice"}]));
+
+    let body = event("a").to_string().replacen(r#"{"n":1}"#, r#"{"items":[{"sku":1},{"sku":2,"sku":3}]}"#, 1);
+    let error = post(&app, "/", &[("content-type", "application/cloudevents+json")], body)
+        .await
+        .error(StatusCode::BAD_REQUEST, "duplicate_member");
+    assert_eq!(error["details"][0]["attribute"], "data.items[1].sku", "{error}");
+    assert_nothing_stored(&app, 2).await;
+}
+
+#[tokio::test]
+async fn a_member_named_twice_in_one_batch_event_rejects_the_batch_with_its_index() {
+    let app = app(&[]);
+    let third = event("c").to_string().replacen('{', r#"{"x":1,"x":2,"#, 1);
+    let body = format!("[{},{},{third}]", event("a"), event("b"));
+    let error = post(&app, "/events", &[("content-type", "application/cloudevents-batch+json")], body)
+        .await
+        .error(StatusCode::BAD_REQUEST, "duplicate_member");
+    assert_eq!(
+        error["details"],
+        json!([{"index": 2, "attribute": "x", "message": "member `x` appears twice"}]),
+        "{error}"
+    );
+    assert_eq!(error["message"], "event 2: member `x` appears twice");
+    assert_nothing_stored(&app, 1).await;
+}
+
+#[tokio::test]
+async fn a_member_named_twice_in_binary_json_data_is_a_400() {
+    let app = app(&[]);
+    let headers = [
+        ("ce-specversion", "1.0"),
+        ("ce-id", "1"),
+        ("ce-source", "https://example.com/orders"),
+        ("ce-type", "com.example.order.created"),
+        ("content-type", "application/json"),
+    ];
+    let error = post(&app, "/", &headers, r#"{"total": 1, "total": 2}"#)
+        .await
+        .error(StatusCode::BAD_REQUEST, "duplicate_member");
+    assert_eq!(error["details"][0]["attribute"], "data.total", "{error}");
+    assert_eq!(error["message"], "member `data.total` appears twice");
+    assert_nothing_stored(&app, 1).await;
+}
+
+#[tokio::test]
+async fn stored_requests_mask_credential_headers_and_query_values() {
+    let app = app(&[]);
+    let reply = post(
+        &app,
+        "/events?access_token=t0k3n&x=1",
+        &[
+            ("content-type", "application/cloudevents+json"),
+            ("x-api-key", "k3y"),
+            ("cookie", "session=s"),
+            ("x-request-id", "r1"),
+        ],
+        event("a").to_string(),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::ACCEPTED, "{}", reply.text());
+    let request = history(&app).await[0]["request"].clone();
+    assert_eq!(request["path"], "/events?access_token=***&x=1");
+    let headers = request["headers"].as_array().unwrap();
+    assert!(headers.contains(&json!(["x-api-key", "***"])), "{request}");
+    assert!(headers.contains(&json!(["x-request-id", "r1"])), "{request}");
+    assert!(!headers.iter().any(|h| h[0] == "cookie"), "{request}");
+    assert!(!request.to_string().contains("t0k3n") && !request.to_string().contains("k3y"), "{request}");
+}

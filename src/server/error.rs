@@ -128,6 +128,7 @@ impl ApiError {
             ApiError::Decode(DecodeError::UnsupportedMediaType(_)) => "unsupported_media_type",
             ApiError::Decode(DecodeError::MissingSpecVersion) => "missing_specversion",
             ApiError::Decode(DecodeError::MalformedJson(_)) => "malformed_json",
+            ApiError::Decode(DecodeError::DuplicateMember { .. }) => "duplicate_member",
             ApiError::Decode(DecodeError::BatchTooLarge { .. }) => "batch_too_large",
             ApiError::Decode(DecodeError::Invalid(_)) => "invalid_event",
             ApiError::BodyTooLarge { .. } => "body_too_large",
@@ -158,6 +159,11 @@ impl ApiError {
     pub fn body(&self) -> ErrorBody {
         let details = match self {
             ApiError::Decode(DecodeError::Invalid(errors)) => errors.clone(),
+            ApiError::Decode(DecodeError::DuplicateMember { index, path }) => vec![ValidationError {
+                index: *index,
+                attribute: Some(path.clone()),
+                message: format!("member `{path}` appears twice"),
+            }],
             _ => Vec::new(),
         };
         let message = match self {

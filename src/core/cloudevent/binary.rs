@@ -5,6 +5,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Map, Value};
 
+use super::json::{self, JsonError};
 use super::media_type::{self, DataKind};
 use super::validate::{self, Origin, Report};
 use super::{CloudEvent, DecodeError, Validated};
@@ -12,7 +13,8 @@ use super::{CloudEvent, DecodeError, Validated};
 /// Decodes a binary-mode request: every `ce-<name>` header (name in any case) is attribute `<name>`
 /// with its value decoded as §3.1.3.2 says and kept as a string, `Content-Type` is `datacontenttype`,
 /// and the body is the data (none when empty): a JSON value for a JSON type, a string for a textual
-/// one, `data_base64` otherwise. Header problems and rule violations are all reported together.
+/// one, `data_base64` otherwise. Header problems and rule violations are all reported together; JSON
+/// data that names a member twice is refused on its own, as [`DecodeError::DuplicateMember`].
 pub fn decode_binary(headers: &[(&str, &[u8])], body: &[u8]) -> Result<Validated, DecodeError> {
     let mut report = Report::default();
     let mut members = attributes_from_headers(headers, &mut report);
@@ -21,7 +23,7 @@ pub fn decode_binary(headers: &[(&str, &[u8])], body: &[u8]) -> Result<Validated
         members.insert("datacontenttype".into(), content_type.into());
     }
     if !body.is_empty()
-        && let Some((name, data)) = data_from_body(content_type, body, &mut report)
+        && let Some((name, data)) = data_from_body(content_type, body, &mut report)?
     {
         members.insert(name.into(), data);
     }
@@ -90,27 +92,38 @@ fn content_type<'a>(headers: &[(&str, &'a [u8])], r: &mut Report) -> Option<&'a 
 }
 
 /// The data member for a non-empty body, by media type (JSON format §3.1). With no Content-Type a
-/// JSON body stays JSON, the JSON format's default type; any other body is kept as base64.
-fn data_from_body(content_type: Option<&str>, body: &[u8], r: &mut Report) -> Option<(&'static str, Value)> {
+/// JSON body stays JSON, the JSON format's default type; any other body is kept as base64. JSON
+/// data is parsed strictly: a member named twice, at any depth, refuses the event.
+fn data_from_body(
+    content_type: Option<&str>,
+    body: &[u8],
+    r: &mut Report,
+) -> Result<Option<(&'static str, Value)>, DecodeError> {
     let base64 = || ("data_base64", Value::String(STANDARD.encode(body)));
+    let duplicate = |path: json::JsonPath| DecodeError::DuplicateMember {
+        index: None,
+        path: path.under("data").to_string(),
+    };
     let Some(content_type) = content_type else {
-        let (data, kept) = match serde_json::from_slice(body) {
+        let (data, kept) = match json::parse_strict(body) {
             Ok(json) => (("data", json), "read as JSON"),
-            Err(_) => (base64(), "kept as data_base64"),
+            Err(JsonError::DuplicateMember(path)) => return Err(duplicate(path)),
+            Err(JsonError::Malformed(_)) => (base64(), "kept as data_base64"),
         };
         let message = format!(
             "datacontenttype: no Content-Type header for a non-empty body (RFC 9110 §8.3: a sender SHOULD send one); \
              the body is {kept}"
         );
         r.warn("datacontenttype", message);
-        return Some(data);
+        return Ok(Some(data));
     };
     // A malformed media type is reported by the attribute rules; its body is opaque bytes.
-    let Ok(media_type) = media_type::parse(content_type) else { return Some(base64()) };
-    match media_type.kind() {
-        DataKind::Json => match serde_json::from_slice(body) {
+    let Ok(media_type) = media_type::parse(content_type) else { return Ok(Some(base64())) };
+    Ok(match media_type.kind() {
+        DataKind::Json => match json::parse_strict(body) {
             Ok(json) => Some(("data", json)),
-            Err(why) => {
+            Err(JsonError::DuplicateMember(path)) => return Err(duplicate(path)),
+            Err(JsonError::Malformed(why)) => {
                 r.error(
                     "data",
                     format!(
@@ -131,7 +144,7 @@ fn data_from_body(content_type: Option<&str>, body: &[u8], r: &mut Report) -> Op
             }
         },
         DataKind::Text | DataKind::Binary => Some(base64()),
-    }
+    })
 }
 
 /// A `ce-*` header value decoded as HTTP binding §3.1.3.2 says: surrounding whitespace dropped, an RFC
@@ -411,6 +424,24 @@ mod tests {
             "{}",
             errors[0].message
         );
+    }
+
+    #[test]
+    fn refuses_json_data_that_names_a_member_twice() {
+        let body = br#"{"items": [{"sku": 1}, {"sku": 2, "sku": 3}]}"#;
+        for content_type in [&b"application/json"[..], b"application/vnd.example+json; charset=utf-8"] {
+            assert_eq!(
+                binary(&[("content-type", content_type)], body).map(|_| ()),
+                Err(DecodeError::DuplicateMember { index: None, path: "data.items[1].sku".into() })
+            );
+        }
+        assert_eq!(
+            binary(&[], br#"{"a": 1, "a": 2}"#).map(|_| ()),
+            Err(DecodeError::DuplicateMember { index: None, path: "data.a".into() }),
+            "without a Content-Type a JSON body is read as JSON, strictly"
+        );
+        let text = decoded(&[("content-type", b"text/plain")], br#"{"a": 1, "a": 2}"#);
+        assert_eq!(text["data"], r#"{"a": 1, "a": 2}"#, "text is not parsed");
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! CloudEvents 1.0 validation with SHOULD-level warnings, and the binary encoding back. No I/O.
 
 mod binary;
+mod json;
 mod media_type;
 mod size;
 mod time;
@@ -14,6 +15,7 @@ use serde::{Deserialize, Serialize};
 pub use serde_json::{Map, Value};
 
 pub use binary::{decode_binary, to_binary};
+pub use json::{JsonError, JsonPath, Step, parse_strict};
 pub use time::unix_millis;
 
 /// Whether data of this `datacontenttype` is JSON (`application/json`, `*/*+json`, …), as the
@@ -187,6 +189,14 @@ pub enum DecodeError {
     /// 400: a structured or batch body that is not JSON; says where (line and column).
     #[error("malformed JSON: {0}")]
     MalformedJson(String),
+    /// 400: an object in the event's JSON (its attributes, its `data`, at any depth) names a member
+    /// twice, which readers resolve differently (DESIGN §2 "Strict framing"). `path` locates the
+    /// second one within the event, e.g. `id` or `data.items[2].sku`; `index` is the batch position.
+    #[error(
+        "{}member `{path}` appears twice",
+        index.map(|i| format!("event {i}: ")).unwrap_or_default()
+    )]
+    DuplicateMember { index: Option<usize>, path: String },
     /// 413: a batch with more events than [`Limits::max_batch`].
     #[error("batch of {len} events is over the limit of {max}")]
     BatchTooLarge { len: usize, max: usize },
@@ -268,14 +278,14 @@ pub fn decode(
 
 /// Decodes a structured-mode body: one event in the JSON event format.
 pub fn decode_structured(body: &[u8]) -> Result<Validated, DecodeError> {
-    CloudEvent::from_value(parse_json(body)?)
+    CloudEvent::from_value(parse_json(body, false)?)
 }
 
 /// Decodes a batch-mode body: a JSON array of events in the JSON event format (JSON format §4),
 /// all of one `specversion` (HTTP binding §3.3.2). All or nothing; errors carry the event's index.
 /// The length is checked against `limits` before any event is validated.
 pub fn decode_batch(body: &[u8], limits: &Limits) -> Result<Vec<Validated>, DecodeError> {
-    let members = match parse_json(body)? {
+    let members = match parse_json(body, true)? {
         Value::Array(members) => members,
         other => {
             return Err(DecodeError::Invalid(vec![ValidationError {
@@ -334,8 +344,16 @@ fn check_event(value: Value) -> Result<Validated, Vec<ValidationError>> {
     }
 }
 
-fn parse_json(body: &[u8]) -> Result<Value, DecodeError> {
-    serde_json::from_slice(body).map_err(|e| DecodeError::MalformedJson(e.to_string()))
+/// A structured or batch body as strict JSON. In a batch, a duplicate's leading array index is the
+/// member's position.
+fn parse_json(body: &[u8], batch: bool) -> Result<Value, DecodeError> {
+    parse_strict(body).map_err(|error| match error {
+        JsonError::Malformed(why) => DecodeError::MalformedJson(why),
+        JsonError::DuplicateMember(path) => {
+            let (index, path) = if batch { path.split_index() } else { (None, path) };
+            DecodeError::DuplicateMember { index, path: path.to_string() }
+        }
+    })
 }
 
 #[cfg(test)]
@@ -427,6 +445,39 @@ mod tests {
             Err(DecodeError::MalformedJson("expected value at line 1 column 8".into()))
         );
         assert!(matches!(decode_batch(b"[", &Limits::default()), Err(DecodeError::MalformedJson(_))));
+    }
+
+    #[test]
+    fn refuses_structured_events_that_name_a_member_twice() {
+        let body = br#"{"specversion": "1.0", "id": "a", "source": "s", "type": "t", "id": "b"}"#;
+        let error = decode_structured(body).unwrap_err();
+        assert_eq!(error, DecodeError::DuplicateMember { index: None, path: "id".into() });
+        assert_eq!(error.to_string(), "member `id` appears twice");
+
+        let mut sent = event("a");
+        sent["data"] = json!({"items": [{"sku": 1}, {"sku": 2}, {"sku": 3}]});
+        let text = sent.to_string().replace(r#"{"sku":3}"#, r#"{"sku":3,"sku":4}"#);
+        assert_eq!(
+            decode_structured(text.as_bytes()),
+            Err(DecodeError::DuplicateMember { index: None, path: "data.items[2].sku".into() })
+        );
+    }
+
+    #[test]
+    fn refuses_a_whole_batch_when_a_member_names_a_member_twice() {
+        let text = json!([event("a"), event("b"), event("c")]).to_string().replacen(
+            r#""id":"c""#,
+            r#""id":"c","data":{"x":1,"x":2}"#,
+            1,
+        );
+        let error = decode_batch(text.as_bytes(), &Limits::default()).unwrap_err();
+        assert_eq!(error, DecodeError::DuplicateMember { index: Some(2), path: "data.x".into() });
+        assert_eq!(error.to_string(), "event 2: member `data.x` appears twice");
+        assert_eq!(
+            decode_batch(br#"{"a": 1, "a": 2}"#, &Limits::default()),
+            Err(DecodeError::DuplicateMember { index: None, path: "a".into() }),
+            "a batch body that is not an array has no member index"
+        );
     }
 
     #[test]

@@ -1,0 +1,409 @@
+//! Strict JSON for events (DESIGN §2 "Strict framing"): the `Value` serde_json builds, except that
+//! an object naming a member twice is refused with the member's path. One pass, no second parse.
+
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use serde_json::map::Entry;
+use serde_json::{Map, Number, Value};
+
+/// One step into a JSON document: an object member or an array element.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    Member(String),
+    Index(usize),
+}
+
+/// Where a member sits, outermost step first. Displays as `data.items[2].sku`; a name that is not
+/// plain letters, digits, `_`, `-` or `$` is shown quoted (`data["a.b"]`), cut after 80 characters.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct JsonPath(pub Vec<Step>);
+
+impl JsonPath {
+    /// Splits off a leading array index: a batch member's position and the path inside it.
+    pub fn split_index(mut self) -> (Option<usize>, JsonPath) {
+        match self.0.first() {
+            Some(&Step::Index(index)) => {
+                self.0.remove(0);
+                (Some(index), self)
+            }
+            _ => (None, self),
+        }
+    }
+
+    /// The same path inside member `name`, e.g. `data` for a binary-mode body.
+    pub fn under(mut self, name: &str) -> JsonPath {
+        self.0.insert(0, Step::Member(name.to_owned()));
+        self
+    }
+}
+
+impl fmt::Display for JsonPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (at, step) in self.0.iter().enumerate() {
+            match step {
+                Step::Index(index) => write!(f, "[{index}]")?,
+                Step::Member(name) if is_plain(name) => {
+                    if at > 0 {
+                        f.write_str(".")?;
+                    }
+                    f.write_str(&super::validate::cut(name))?;
+                }
+                Step::Member(name) => {
+                    let quoted = serde_json::to_string(&*super::validate::cut(name))
+                        .expect("a string always serializes");
+                    write!(f, "[{quoted}]")?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn is_plain(name: &str) -> bool {
+    !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'$'))
+}
+
+/// Why bytes are not strict JSON.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JsonError {
+    /// Not JSON at all: serde_json's message, which says where (line and column).
+    #[error("{0}")]
+    Malformed(String),
+    /// An object names this member a second time. RFC 8259 §4 only says names SHOULD be unique,
+    /// and parsers then disagree on which value counts, so an event that does it is ambiguous.
+    #[error("member `{0}` appears twice")]
+    DuplicateMember(JsonPath),
+}
+
+/// Parses `bytes` as serde_json's `from_slice::<Value>` does (same numbers, member order,
+/// recursion limit, trailing-character check) but refuses a member name repeated in any object,
+/// at any depth. Unlike serde_json, a member literally named `$serde_json::private::RawValue` is
+/// kept as a member.
+pub fn parse_strict(bytes: &[u8]) -> Result<Value, JsonError> {
+    let mut trail = Vec::new();
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let parsed = Strict { trail: &mut trail }.deserialize(&mut deserializer).and_then(|value| {
+        deserializer.end()?;
+        Ok(value)
+    });
+    parsed.map_err(|error| {
+        if trail.is_empty() {
+            JsonError::Malformed(error.to_string())
+        } else {
+            trail.reverse();
+            JsonError::DuplicateMember(JsonPath(trail))
+        }
+    })
+}
+
+/// Builds a `Value` like serde_json's own visitor. On a duplicate it fails with `trail` holding the
+/// member's name; every enclosing level then adds its own step while the error unwinds, so the
+/// path costs nothing unless there is a duplicate. An empty `trail` on failure means malformed JSON.
+struct Strict<'t> {
+    trail: &'t mut Vec<Step>,
+}
+
+impl<'de> DeserializeSeed<'de> for Strict<'_> {
+    type Value = Value;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Strict<'_> {
+    type Value = Value;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        formatter.write_str("any valid JSON value")
+    }
+
+    fn visit_bool<E>(self, value: bool) -> Result<Value, E> {
+        Ok(Value::Bool(value))
+    }
+
+    fn visit_i64<E>(self, value: i64) -> Result<Value, E> {
+        Ok(Value::Number(value.into()))
+    }
+
+    fn visit_u64<E>(self, value: u64) -> Result<Value, E> {
+        Ok(Value::Number(value.into()))
+    }
+
+    fn visit_f64<E>(self, value: f64) -> Result<Value, E> {
+        Ok(Number::from_f64(value).map_or(Value::Null, Value::Number))
+    }
+
+    fn visit_str<E>(self, value: &str) -> Result<Value, E> {
+        Ok(Value::String(value.to_owned()))
+    }
+
+    fn visit_string<E>(self, value: String) -> Result<Value, E> {
+        Ok(Value::String(value))
+    }
+
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_some<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        self.deserialize(deserializer)
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut elements = Vec::new();
+        loop {
+            match seq.next_element_seed(Strict { trail: &mut *self.trail }) {
+                Ok(Some(element)) => elements.push(element),
+                Ok(None) => return Ok(Value::Array(elements)),
+                Err(error) => {
+                    if !self.trail.is_empty() {
+                        self.trail.push(Step::Index(elements.len()));
+                    }
+                    return Err(error);
+                }
+            }
+        }
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut members = Map::new();
+        while let Some(name) = map.next_key::<String>()? {
+            let value = match map.next_value_seed(Strict { trail: &mut *self.trail }) {
+                Ok(value) => value,
+                Err(error) => {
+                    if !self.trail.is_empty() {
+                        self.trail.push(Step::Member(name));
+                    }
+                    return Err(error);
+                }
+            };
+            // One lookup, as `Map::insert` would do: a vacant entry takes the value, an occupied one
+            // is the duplicate.
+            match members.entry(name) {
+                Entry::Vacant(entry) => {
+                    entry.insert(value);
+                }
+                Entry::Occupied(entry) => {
+                    self.trail.push(Step::Member(entry.key().clone()));
+                    return Err(de::Error::custom("duplicate member name"));
+                }
+            }
+        }
+        Ok(Value::Object(members))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    use super::*;
+
+    fn duplicate(text: &str) -> String {
+        match parse_strict(text.as_bytes()) {
+            Err(JsonError::DuplicateMember(path)) => path.to_string(),
+            other => panic!("expected a duplicate member in {text}, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn parses_like_serde_json() {
+        let text = r#"{"b": 1, "a": [true, null, -2, 3.5, 18446744073709551615, "x\u00e9"], "c": {"d": {}}}"#;
+        let strict = parse_strict(text.as_bytes()).unwrap();
+        assert_eq!(strict, serde_json::from_str::<Value>(text).unwrap());
+        let names: Vec<_> = strict.as_object().unwrap().keys().collect();
+        assert_eq!(names, ["b", "a", "c"], "member order is kept");
+    }
+
+    /// `parse_strict` gives what serde_json's `from_slice::<Value>` gives, value or error.
+    fn same_as_serde_json(text: &[u8]) {
+        let expected = serde_json::from_slice::<Value>(text).map_err(|e| JsonError::Malformed(e.to_string()));
+        assert_eq!(parse_strict(text), expected, "{}", String::from_utf8_lossy(text));
+    }
+
+    #[test]
+    fn numbers_are_exactly_serde_jsons() {
+        for text in
+            ["1e400", "-0", "0.1", "18446744073709551616", "-9223372036854775809", "1.7976931348623157e308"]
+        {
+            same_as_serde_json(text.as_bytes());
+        }
+    }
+
+    #[test]
+    fn refuses_a_top_level_member_named_twice() {
+        assert_eq!(duplicate(r#"{"id": "a", "source": "s", "id": "b"}"#), "id");
+        assert_eq!(duplicate(r#"{"id": "a", "id": "a"}"#), "id", "even with the same value");
+    }
+
+    #[test]
+    fn names_a_nested_duplicate_by_its_path() {
+        let text = r#"{"id": "a", "data": {"items": [{"sku": 1}, {}, {"sku": 2, "n": 1, "sku": 3}]}}"#;
+        assert_eq!(duplicate(text), "data.items[2].sku");
+        assert_eq!(duplicate(r#"[[1], [{"a": {"b": 1, "b": 2}}]]"#), "[1][0].a.b");
+    }
+
+    #[test]
+    fn quotes_names_that_would_make_the_path_ambiguous() {
+        assert_eq!(duplicate(r#"{"data": {"a.b": 1, "a.b": 2}}"#), r#"data["a.b"]"#);
+        assert_eq!(duplicate(r#"{"": {"": 1, "": 2}}"#), r#"[""][""]"#);
+        let long = "x".repeat(100);
+        assert_eq!(duplicate(&format!(r#"{{"{long}": 1, "{long}": 2}}"#)), format!("{}…", "x".repeat(80)));
+    }
+
+    #[test]
+    fn names_that_differ_only_by_escapes_are_the_same_name() {
+        assert_eq!(duplicate(r#"{"id": 1, "\u0069d": 2}"#), "id");
+    }
+
+    #[test]
+    fn malformed_json_keeps_serde_jsons_message() {
+        for text in [&b"{\"id\": }"[..], b"[1,", b"{} x", b"", b"\"\xff\""] {
+            assert!(serde_json::from_slice::<Value>(text).is_err());
+            same_as_serde_json(text);
+        }
+    }
+
+    #[test]
+    fn keeps_serde_jsons_recursion_limit() {
+        for depth in [127, 128, 129, 1000] {
+            same_as_serde_json(format!("{}{}", "[".repeat(depth), "]".repeat(depth)).as_bytes());
+            same_as_serde_json(format!("{}1{}", r#"{"a":"#.repeat(depth), "}".repeat(depth)).as_bytes());
+        }
+        assert!(parse_strict(format!("{}{}", "[".repeat(100), "]".repeat(100)).as_bytes()).is_ok());
+    }
+
+    #[test]
+    fn a_batch_members_index_splits_off_the_path() {
+        let Err(JsonError::DuplicateMember(path)) = parse_strict(br#"[{}, {"data": {"x": 1, "x": 2}}]"#)
+        else {
+            panic!("duplicate expected")
+        };
+        let (index, inside) = path.split_index();
+        assert_eq!((index, inside.to_string()), (Some(1), "data.x".to_owned()));
+        let (index, inside) = JsonPath(vec![Step::Member("id".into())]).split_index();
+        assert_eq!((index, inside.to_string()), (None, "id".to_owned()));
+        assert_eq!(
+            JsonPath(vec![Step::Index(0), Step::Member("a".into())]).under("data").to_string(),
+            "data[0].a"
+        );
+    }
+
+    /// Any JSON value: numbers of every kind, strings with escapes, nested arrays and objects.
+    fn any_json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            any::<f64>().prop_map(Value::from),
+            ".{0,8}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(5, 64, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                prop::collection::vec(("[a-z\"\\\\é]{0,3}", inner), 0..6)
+                    .prop_map(|members| Value::Object(members.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        /// Without duplicates, strict parsing is serde_json's parsing: value, order and errors.
+        #[test]
+        fn equals_serde_json_when_no_name_repeats(value in any_json(), pretty in any::<bool>()) {
+            let text = if pretty { serde_json::to_vec_pretty(&value) } else { serde_json::to_vec(&value) }.unwrap();
+            let expected = serde_json::from_slice::<Value>(&text).unwrap();
+            let strict = parse_strict(&text).unwrap();
+            prop_assert_eq!(serde_json::to_string(&strict).unwrap(), serde_json::to_string(&expected).unwrap());
+            prop_assert_eq!(strict, expected);
+        }
+
+        /// Cutting a document anywhere gives serde_json's error, never a duplicate or a panic.
+        #[test]
+        fn truncated_documents_fail_as_serde_json_does(value in any_json(), cut in any::<prop::sample::Index>()) {
+            let text = serde_json::to_vec(&value).unwrap();
+            let text = &text[..cut.index(text.len() + 1)];
+            match serde_json::from_slice::<Value>(text) {
+                Ok(expected) => prop_assert_eq!(parse_strict(text), Ok(expected)),
+                Err(e) => prop_assert_eq!(parse_strict(text), Err(JsonError::Malformed(e.to_string()))),
+            }
+        }
+
+        /// Repeating any member of any object is found, and the path leads to that object.
+        #[test]
+        fn finds_a_repeated_member_anywhere(value in any_json(), pick in any::<prop::sample::Index>()) {
+            let mut objects = Vec::new();
+            collect_objects(&value, &mut Vec::new(), &mut objects);
+            prop_assume!(!objects.is_empty());
+            let (path, name) = objects.swap_remove(pick.index(objects.len()));
+            let text = with_member_repeated(&value, &path, &name);
+            let mut expected = path;
+            expected.push(Step::Member(name));
+            prop_assert_eq!(parse_strict(text.as_bytes()), Err(JsonError::DuplicateMember(JsonPath(expected))));
+        }
+    }
+
+    /// Every (path to a non-empty object, first member name).
+    fn collect_objects(value: &Value, at: &mut Vec<Step>, out: &mut Vec<(Vec<Step>, String)>) {
+        match value {
+            Value::Object(members) => {
+                if let Some(first) = members.keys().next() {
+                    out.push((at.clone(), first.clone()));
+                }
+                for (name, member) in members {
+                    at.push(Step::Member(name.clone()));
+                    collect_objects(member, at, out);
+                    at.pop();
+                }
+            }
+            Value::Array(elements) => {
+                for (index, element) in elements.iter().enumerate() {
+                    at.push(Step::Index(index));
+                    collect_objects(element, at, out);
+                    at.pop();
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// `value` as JSON text with `"name": null` appended to the object at `path`.
+    fn with_member_repeated(value: &Value, path: &[Step], name: &str) -> String {
+        match (value, path.split_first()) {
+            (Value::Object(members), None) => {
+                let mut text = serde_json::to_string(members).unwrap();
+                text.pop();
+                format!("{text},{}:null}}", json!(name))
+            }
+            (Value::Object(members), Some((Step::Member(next), rest))) => {
+                let parts: Vec<_> = members
+                    .iter()
+                    .map(|(n, v)| {
+                        let v = if n == next { with_member_repeated(v, rest, name) } else { v.to_string() };
+                        format!("{}:{v}", json!(n))
+                    })
+                    .collect();
+                format!("{{{}}}", parts.join(","))
+            }
+            (Value::Array(elements), Some((Step::Index(next), rest))) => {
+                let parts: Vec<_> = elements
+                    .iter()
+                    .enumerate()
+                    .map(
+                        |(i, v)| if i == *next { with_member_repeated(v, rest, name) } else { v.to_string() },
+                    )
+                    .collect();
+                format!("[{}]", parts.join(","))
+            }
+            _ => unreachable!("the path was collected from this value"),
+        }
+    }
+}
