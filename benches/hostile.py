@@ -130,7 +130,8 @@ def idle_streams(binary, count=5000):
         open_rss = player.rss()
         for sock in streams:
             sock.close()
-        time.sleep(3)
+        # The server checks every 5 s whether to give memory back.
+        time.sleep(7)
         return (open_rss - before) * 1024 / count, before, player.rss()
     finally:
         player.stop()

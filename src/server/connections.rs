@@ -71,6 +71,7 @@ pub async fn serve(
     drain: impl Future<Output = ()>,
 ) {
     let open = Arc::new(AtomicUsize::new(0));
+    let peak = Arc::new(AtomicUsize::new(0));
     let graceful = GracefulShutdown::new();
     // HTTP/1.1 only, as producers and browsers speak it here; the head timer also runs while a
     // keep-alive connection waits for its next request, so it doubles as the idle timeout.
@@ -79,6 +80,10 @@ pub async fn serve(
     let mut overflow_builder = builder.clone();
     overflow_builder.keep_alive(false);
     let overflow_app = overflow_router(app.clone());
+    let _trimmer = tokio_util::task::AbortOnDropHandle::new(tokio::spawn(give_back_memory(
+        Arc::clone(&open),
+        Arc::clone(&peak),
+    )));
 
     tokio::pin!(shutdown);
     loop {
@@ -96,6 +101,7 @@ pub async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let count = open.fetch_add(1, Ordering::AcqRel) + 1;
+        peak.fetch_max(count, Ordering::AcqRel);
         let guard = OpenGuard(Arc::clone(&open));
         let (builder, app) = if count <= limits.max_connections {
             (&builder, &app)
@@ -125,6 +131,36 @@ pub async fn serve(
         );
     }
 }
+
+/// How often the open-connection count is checked, and by how much it must have fallen since the
+/// last trim for the next one.
+const TRIM_EVERY: Duration = Duration::from_secs(5);
+const TRIM_AFTER_CLOSED: usize = 256;
+
+/// Returns freed heap pages to the system after many connections have closed. glibc keeps them
+/// otherwise: 5,000 closed streams left the server 50 MiB above where it started (mimalloc, tried
+/// instead, kept more).
+async fn give_back_memory(open: Arc<AtomicUsize>, peak: Arc<AtomicUsize>) {
+    loop {
+        tokio::time::sleep(TRIM_EVERY).await;
+        let now = open.load(Ordering::Acquire);
+        if peak.load(Ordering::Acquire).saturating_sub(now) >= TRIM_AFTER_CLOSED {
+            trim_heap();
+            peak.store(now, Ordering::Release);
+        }
+    }
+}
+
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn trim_heap() {
+    // SAFETY: malloc_trim only walks the allocator's own free lists; it takes no pointers.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn trim_heap() {}
 
 /// Decrements the open-connection count when a connection ends.
 struct OpenGuard(Arc<AtomicUsize>);
