@@ -222,6 +222,12 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
     let addr = options.site_addr;
     let listener =
         tokio::net::TcpListener::bind(addr).await.map_err(|source| StartError::Bind { addr, source })?;
+    if !addr.ip().is_loopback() && config.token.is_none() {
+        tracing::warn!(
+            "listening on {addr} without --token: anyone who reaches it can read, clear and send events; \
+             set CEP_TOKEN (see the README, Leaving it running)"
+        );
+    }
     let state = AppState::connect(config, options).await?;
     tracing::info!("listening on http://{addr}");
     serve_on(listener, state, shutdown_signal()).await;
