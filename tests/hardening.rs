@@ -290,11 +290,20 @@ async fn past_the_connection_cap_api_paths_get_503_with_retry_after_but_healthz_
 // Shutdown
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn events_accepted_up_to_the_shutdown_signal_all_reach_a_reading_stream_before_it_ends() {
+async fn events_accepted_up_to_the_shutdown_signal_all_reach_every_stream_before_it_ends() {
     let server = Server::start(&["--shutdown-timeout", "5s"]).await;
-    let response = server.http.get(server.url("/stream")).send().await.unwrap();
-    assert_eq!(response.status(), 200);
-    let reader = tokio::spawn(frames_until_end(response));
+    let state = server.state.clone();
+    // One stream read as it comes, and one not read until the signal, so that it is far behind
+    // then: its frames wait in the socket buffers and its messages in the broadcast ring.
+    let keeping_up = server.http.get(server.url("/stream")).send().await.unwrap();
+    let behind = server.http.get(server.url("/stream")).send().await.unwrap();
+    assert_eq!((keeping_up.status().as_u16(), behind.status().as_u16()), (200, 200));
+    let keeping_up = tokio::spawn(frames_until_end(keeping_up));
+    let (go, signalled) = tokio::sync::oneshot::channel::<()>();
+    let behind = tokio::spawn(async move {
+        signalled.await.unwrap();
+        frames_until_end(behind).await
+    });
 
     // Producers that keep posting until the server turns them away.
     let producers: Vec<_> = (0..4)
@@ -303,7 +312,8 @@ async fn events_accepted_up_to_the_shutdown_signal_all_reach_a_reading_stream_be
             tokio::spawn(async move {
                 let mut accepted = Vec::new();
                 for n in 0..10_000 {
-                    let batch: Vec<Value> = (0..5).map(|i| event(&format!("p{p}-{n}-{i}"))).collect();
+                    let batch: Vec<Value> =
+                        (0..5).map(|i| sized_event(&format!("p{p}-{n}-{i}"), 10_000)).collect();
                     let sent =
                         http.post(&url).header("content-type", BATCH).body(Value::from(batch).to_string());
                     let Ok(response) = sent.send().await else { break };
@@ -319,26 +329,32 @@ async fn events_accepted_up_to_the_shutdown_signal_all_reach_a_reading_stream_be
             })
         })
         .collect();
-    eventually("the producers are under way", || async { total_appended(&server).await >= 200 }).await;
+    // About 10 MB: more than the unread stream's socket buffers take.
+    eventually("the producers are under way", || async { total_appended(&server).await >= 1000 }).await;
 
     let stopping = tokio::spawn(server.shut_down());
+    eventually("shutdown has begun", || async { state.lifecycle.is_draining() }).await;
+    go.send(()).unwrap();
     let mut accepted = Vec::new();
     for producer in producers {
         accepted.extend(producer.await.unwrap());
     }
-    let frames = reader.await.unwrap();
+    let keeping_up = keeping_up.await.unwrap();
+    let behind = behind.await.unwrap();
     tokio::time::timeout(PATIENCE, stopping).await.expect("the server stops").unwrap();
 
-    let streamed: Vec<String> = frames
-        .iter()
-        .filter(|f| f.event.as_deref() == Some("cloudevent"))
-        .map(|f| f.id.clone().unwrap())
-        .collect();
-    assert!(accepted.len() >= 200, "{} accepted", accepted.len());
+    assert!(accepted.len() >= 1000, "{} accepted", accepted.len());
     let mut expected = accepted.clone();
     expected.sort_by_key(|id| id.parse::<cloudevent_player::core::id::EventId>().unwrap());
-    assert_eq!(streamed.len(), accepted.len(), "every accepted event, once");
-    assert_eq!(streamed, expected, "in history order");
+    for (name, frames) in [("keeping up", keeping_up), ("behind", behind)] {
+        let streamed: Vec<String> = frames
+            .iter()
+            .filter(|f| f.event.as_deref() == Some("cloudevent"))
+            .map(|f| f.id.clone().unwrap())
+            .collect();
+        assert_eq!(streamed.len(), accepted.len(), "{name}: every accepted event, once");
+        assert!(streamed == expected, "{name}: in history order");
+    }
 }
 
 #[tokio::test]
