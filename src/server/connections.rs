@@ -22,6 +22,7 @@ use std::task::{Context, Poll, ready};
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::time::Sleep;
+use tokio_util::sync::CancellationToken;
 
 /// Connections past the cap that are still served one answer (`/healthz`, or 503 for the rest),
 /// so probes and clients learn why instead of hanging; past these, a connection is closed at once.
@@ -84,6 +85,8 @@ pub async fn serve(
         Arc::clone(&open),
         Arc::clone(&peak),
     )));
+    // Cancelled past the shutdown deadline: each connection task then drops its connection.
+    let cut_off = CancellationToken::new();
 
     tokio::pin!(shutdown);
     loop {
@@ -115,8 +118,12 @@ pub async fn serve(
         let service = TowerToHyperService::new(app.clone());
         let connection = builder.serve_connection(TokioIo::new(stream), service);
         let watched = graceful.watch(connection);
+        let cut_off = cut_off.clone();
         tokio::spawn(async move {
-            let _ = watched.await;
+            tokio::select! {
+                _ = watched => {}
+                () = cut_off.cancelled() => {}
+            }
             drop(guard);
         });
     }
@@ -129,6 +136,7 @@ pub async fn serve(
             open.load(Ordering::Acquire),
             humantime::format_duration(limits.shutdown_timeout)
         );
+        cut_off.cancel();
     }
 }
 

@@ -114,6 +114,16 @@ mod tests {
         encoder.finish().unwrap()
     }
 
+    fn brotli(data: &[u8]) -> Vec<u8> {
+        let mut encoder = brotli::CompressorWriter::new(Vec::new(), 4096, 5, 22);
+        encoder.write_all(data).unwrap();
+        encoder.into_inner()
+    }
+
+    fn zstd(data: &[u8]) -> Vec<u8> {
+        ruzstd::encoding::compress_to_vec(data, ruzstd::encoding::CompressionLevel::Fastest)
+    }
+
     #[test]
     fn no_coding_or_identity_leaves_the_body_alone() {
         assert_eq!(decode([], b"abc", 10), Ok(None));
@@ -130,6 +140,32 @@ mod tests {
         let mut raw = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
         raw.write_all(b"raw").unwrap();
         assert_eq!(decode(["deflate"], &raw.finish().unwrap(), 100), Ok(Some(b"raw".to_vec())));
+    }
+
+    #[test]
+    fn decodes_br_and_zstd() {
+        let text = br#"{"specversion":"1.0","id":"1","source":"/s","type":"t","data":"hello hello hello"}"#;
+        let br = brotli(text);
+        assert_ne!(br.as_slice(), &text[..], "the body is really encoded");
+        assert_eq!(decode(["br"], &br, 1000), Ok(Some(text.to_vec())));
+        assert_eq!(decode(["BR"], &br, 1000), Ok(Some(text.to_vec())));
+        let zst = zstd(text);
+        assert_ne!(zst.as_slice(), &text[..], "the body is really encoded");
+        assert_eq!(decode(["zstd"], &zst, 1000), Ok(Some(text.to_vec())));
+        assert_eq!(decode(["zstd, br"], &brotli(&zst), 1000), Ok(Some(text.to_vec())));
+        assert_eq!(decode(["br", "identity", "zstd"], &zstd(&br), 1000), Ok(Some(text.to_vec())));
+    }
+
+    #[test]
+    fn the_limit_applies_to_decoded_br_and_zstd_too() {
+        let large = vec![b'a'; 1_000_000];
+        let br = brotli(&large);
+        let zst = zstd(&large);
+        assert!(br.len() < 10_000 && zst.len() < 100_000, "{} and {} bytes", br.len(), zst.len());
+        assert_eq!(decode(["br"], &br, 1024), Err(EncodingError::TooLarge { limit: 1024 }));
+        assert_eq!(decode(["zstd"], &zst, 1024), Err(EncodingError::TooLarge { limit: 1024 }));
+        assert_eq!(decode(["br"], &brotli(&large[..1024]), 1024).unwrap().unwrap().len(), 1024);
+        assert_eq!(decode(["zstd"], &zstd(&large[..1024]), 1024).unwrap().unwrap().len(), 1024);
     }
 
     #[test]
