@@ -21,6 +21,11 @@ pub struct Config {
     #[arg(long, env = "CEP_LISTEN", value_name = "ADDR")]
     pub listen: Option<SocketAddr>,
 
+    /// The port platforms such as Knative and Cloud Run assign: without `--listen`, listen on all
+    /// interfaces on it (`0.0.0.0:PORT`). Defaults to none.
+    #[arg(long, env = "PORT", value_name = "PORT")]
+    pub port: Option<u16>,
+
     /// Events kept in the history; the oldest go first.
     #[arg(long, env = "CEP_HISTORY", value_name = "N", default_value_t = 10_000,
           value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
@@ -151,6 +156,11 @@ impl Config {
         Self::try_from_args(std::env::args_os()).unwrap_or_else(|e| e.exit())
     }
 
+    /// The address `--listen` or `PORT` asks for, if any (`--listen` wins).
+    pub fn listen_addr(&self) -> Option<SocketAddr> {
+        self.listen.or_else(|| self.port.map(|port| SocketAddr::from(([0, 0, 0, 0], port))))
+    }
+
     /// Every configured sink, `k-sink` first, then `--sink` in the order given.
     pub fn all_sinks(&self) -> Vec<Sink> {
         let k_sink = self.k_sink.iter().map(|url| Sink { name: K_SINK_NAME.into(), url: url.clone() });
@@ -276,6 +286,14 @@ mod tests {
         let redis = parse(&["--redis-url", "redis://127.0.0.1:6391/2", "--redis-stream", "t:1"]).unwrap();
         assert_eq!(redis.redis_url.as_deref(), Some("redis://127.0.0.1:6391/2"));
         assert_eq!(redis.redis_stream, "t:1");
+    }
+
+    #[test]
+    fn port_means_every_interface_unless_listen_is_given() {
+        assert_eq!(parse(&[]).unwrap().listen_addr(), None);
+        assert_eq!(parse(&["--port", "8081"]).unwrap().listen_addr(), Some("0.0.0.0:8081".parse().unwrap()));
+        let both = parse(&["--port", "8081", "--listen", "127.0.0.1:9000"]).unwrap();
+        assert_eq!(both.listen_addr(), Some("127.0.0.1:9000".parse().unwrap()));
     }
 
     #[test]

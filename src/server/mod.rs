@@ -152,7 +152,7 @@ pub enum StartError {
 pub fn router(state: AppState) -> Router {
     let options = state.leptos_options.clone();
     let body_timeout = state.config.body_timeout;
-    let listen = state.config.listen.unwrap_or(options.site_addr);
+    let listen = state.config.listen_addr().unwrap_or(options.site_addr);
     let access = access::Access::from_config(&state.config, listen);
     let routes = generate_route_list(App);
     let app = Router::new()
@@ -203,13 +203,13 @@ async fn healthz(State(state): State<AppState>) -> Response {
 }
 
 /// Site options from `Leptos.toml` when it is in the working directory, else from `LEPTOS_*`
-/// variables; `--listen` wins over both.
+/// variables; `--listen` (or `PORT`) wins over both.
 pub fn leptos_options(config: &Config) -> Result<LeptosOptions, StartError> {
     let file = Path::new("Leptos.toml");
     let conf = get_configuration(file.exists().then_some("Leptos.toml"))
         .map_err(|e| StartError::LeptosConfig(e.to_string()))?;
     let mut options = conf.leptos_options;
-    if let Some(listen) = config.listen {
+    if let Some(listen) = config.listen_addr() {
         options.site_addr = listen;
     }
     Ok(options)
