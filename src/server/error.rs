@@ -1,7 +1,7 @@
 //! The one error shape of every HTTP failure (DESIGN §2):
 //! `{"error": {"code", "message", "details": [{"index"?, "attribute"?, "message"}]}}`.
 
-use crate::core::cloudevent::DecodeError;
+use crate::core::cloudevent::{DecodeError, ValidationError};
 use crate::server::encoding::EncodingError;
 use axum::extract::rejection::JsonRejection;
 use axum::http::{HeaderValue, StatusCode, header};
