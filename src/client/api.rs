@@ -1,6 +1,9 @@
 //! Calls to the player's JSON API from the browser. On the server they answer "unavailable".
 
 use crate::core::id::EventId;
+use crate::core::rejection::{Rejection, RejectionSummary};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 /// Why a call failed, in words for the UI (the server's JSON error message when there is one).
@@ -13,54 +16,100 @@ pub struct SinkInfo {
     pub url: String,
 }
 
-/// One JSON call: `method` on `path`, with a JSON body (`content_type`) when given. A non-2xx
-/// answer becomes its `error.message`, verbatim.
-async fn call(method: &str, path: &str, body: Option<(&str, String)>) -> ApiResult<Value> {
+/// Why a call failed: the HTTP status when the server answered, and the words for the UI.
+struct Failure {
+    status: Option<u16>,
+    message: String,
+}
+
+impl From<Failure> for String {
+    fn from(failure: Failure) -> Self {
+        failure.message
+    }
+}
+
+/// One call, the only place that does HTTP: `method` on `path`, with a body (`content_type`)
+/// when given. `Ok` is a 2xx answer's body; a non-2xx answer fails with its `error.message`,
+/// verbatim.
+async fn call(method: &str, path: &str, body: Option<(&str, String)>) -> Result<String, Failure> {
     #[cfg(feature = "hydrate")]
     {
         use gloo_net::http::RequestBuilder;
-        let builder =
-            RequestBuilder::new(path).method(method.parse().map_err(|_| format!("bad method {method}"))?);
+        let failed = |message: String| Failure { status: None, message };
+        let builder = RequestBuilder::new(path)
+            .method(method.parse().map_err(|_| failed(format!("bad method {method}")))?);
         let request = match body {
             Some((content_type, body)) => builder.header("content-type", content_type).body(body),
             None => builder.build(),
         };
-        let response = request.map_err(|e| e.to_string())?.send().await.map_err(|e| e.to_string())?;
+        let response =
+            request.map_err(|e| failed(e.to_string()))?.send().await.map_err(|e| failed(e.to_string()))?;
+        let text = response.text().await.map_err(|e| failed(e.to_string()));
         if response.ok() {
-            return response.json::<Value>().await.map_err(|e| e.to_string());
+            return text;
         }
-        Err(match response.json::<Value>().await {
-            Ok(body) => body["error"]["message"].as_str().map_or_else(|| body.to_string(), str::to_owned),
-            Err(_) => format!("HTTP {}", response.status()),
-        })
+        let status = response.status();
+        let message = text
+            .ok()
+            .and_then(|text| serde_json::from_str::<Value>(text.as_str()).ok())
+            .and_then(|body| body["error"]["message"].as_str().map(str::to_owned))
+            .unwrap_or_else(|| format!("HTTP {status}"));
+        Err(Failure { status: Some(status), message })
     }
     #[cfg(not(feature = "hydrate"))]
     {
         let _ = (method, path, body);
-        Err("unavailable on the server".into())
+        Err(Failure { status: None, message: "unavailable on the server".into() })
     }
+}
+
+/// [`call`], with the answer read as JSON into `T`.
+async fn call_as<T: DeserializeOwned>(
+    method: &str,
+    path: &str,
+    body: Option<(&str, String)>,
+) -> Result<T, Failure> {
+    let text = call(method, path, body).await?;
+    serde_json::from_str(&text).map_err(|e| Failure { status: None, message: e.to_string() })
 }
 
 /// `GET /api/events/{id}`: the envelope with the request as received, as JSON (read field by
 /// field where shown; a typed decoder would cost bundle size for no gain).
 pub async fn fetch_envelope(id: EventId) -> ApiResult<Value> {
-    call("GET", &format!("/api/events/{id}"), None).await
+    Ok(call_as("GET", &format!("/api/events/{id}"), None).await?)
 }
 
 /// `DELETE /api/events`: every tab gets `cleared` over its stream.
 pub async fn clear_history() -> ApiResult<()> {
-    call("DELETE", "/api/events", None).await.map(drop)
+    Ok(call("DELETE", "/api/events", None).await.map(drop)?)
 }
 
-/// `GET /api/rejections`: the recent refused requests, newest first.
-pub async fn fetch_rejections() -> ApiResult<Vec<Value>> {
-    let body = call("GET", "/api/rejections?limit=1000", None).await?;
-    Ok(body["rejections"].as_array().cloned().unwrap_or_default())
+/// `GET /api/rejections` answer.
+#[derive(Deserialize)]
+struct RejectionsPage {
+    rejections: Vec<RejectionSummary>,
+}
+
+/// `GET /api/rejections`: summaries of the recent refused requests, newest first.
+pub async fn fetch_rejections() -> ApiResult<Vec<RejectionSummary>> {
+    let page: RejectionsPage = call_as("GET", "/api/rejections?limit=1000", None).await?;
+    Ok(page.rejections)
+}
+
+/// `GET /api/rejections/{id}`: one refused request in full, with the request as received.
+/// `Ok(None)` when the server no longer keeps it (404): it keeps the recent ones within a byte
+/// budget, and forgets them all when it restarts.
+pub async fn fetch_rejection(id: u64) -> ApiResult<Option<Rejection>> {
+    match call_as("GET", &format!("/api/rejections/{id}"), None).await {
+        Ok(rejection) => Ok(Some(rejection)),
+        Err(Failure { status: Some(404), .. }) => Ok(None),
+        Err(failure) => Err(failure.into()),
+    }
 }
 
 /// `GET /api/sinks`: where `POST /api/send` may deliver besides this player.
 pub async fn fetch_sinks() -> ApiResult<Vec<SinkInfo>> {
-    let body = call("GET", "/api/sinks", None).await?;
+    let body: Value = call_as("GET", "/api/sinks", None).await?;
     let text = |sink: &Value, key: &str| sink[key].as_str().unwrap_or("").to_owned();
     Ok(body["sinks"]
         .as_array()
@@ -73,12 +122,13 @@ pub async fn fetch_sinks() -> ApiResult<Vec<SinkInfo>> {
 /// error message, verbatim.
 pub async fn send_event(target: &str, mode: &str, event: Value) -> ApiResult<Value> {
     let body = serde_json::json!({ "target": target, "mode": mode, "event": event });
-    call("POST", "/api/send", Some(("application/json", body.to_string()))).await
+    Ok(call_as("POST", "/api/send", Some(("application/json", body.to_string()))).await?)
 }
 
 /// `POST /events` as one batch (all or nothing): the number stored, or the server's error.
 pub async fn post_batch(events: Vec<Value>) -> ApiResult<u64> {
     let body = Value::Array(events).to_string();
-    let answer = call("POST", "/events", Some(("application/cloudevents-batch+json", body))).await?;
+    let answer: Value =
+        call_as("POST", "/events", Some(("application/cloudevents-batch+json", body))).await?;
     Ok(answer["accepted"].as_u64().unwrap_or(0))
 }

@@ -6,9 +6,11 @@
 use crate::app::UiState;
 use crate::core::id::EventId;
 
-/// One decoded stream frame, as the UI needs it.
+/// One decoded stream frame, as the UI needs it. Externally tagged (serde's default), like
+/// `tabs::Relay`: an internally tagged enum makes serde buffer every message in its `Content`
+/// tree, which alone costs about 8 KB of the gzipped WASM.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(tag = "kind", rename_all = "lowercase")]
+#[serde(rename_all = "lowercase")]
 pub enum Incoming {
     /// A `cloudevent` frame: history id and the event JSON.
     Event { id: EventId, json: String },

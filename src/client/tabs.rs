@@ -11,9 +11,9 @@ use serde::{Deserialize, Serialize};
 /// Lock and channel name, shared by every tab of the player's origin.
 pub const NAME: &str = "cloudevent-player";
 
-/// A message between tabs.
+/// A message between tabs; externally tagged for bundle size (see `render::Incoming`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "lowercase")]
+#[serde(rename_all = "lowercase")]
 pub enum Relay {
     /// A frame the leader received.
     Frame { frame: Incoming },

@@ -1,9 +1,14 @@
-//! The rejected lane: requests the player refused, newest first, with the error, its details and
-//! the request as received, so "my event never showed up" is answered on screen.
+//! The rejected lane: requests the player refused, newest first, with the error and its details
+//! from the streamed summary; the request as received is fetched when the reader opens it.
 
 use crate::app::use_ui;
+use crate::client::api::fetch_rejection;
+use crate::core::rejection::{Rejection, RejectionSummary};
+use crate::core::view::{
+    body_note, body_view, detail_place, headers_note, is_record_of, more_details, size_text,
+};
+use leptos::either::Either;
 use leptos::prelude::*;
-use serde_json::Value;
 use std::sync::Arc;
 
 /// Every refused request this tab knows of.
@@ -31,54 +36,100 @@ pub fn RejectedLane() -> impl IntoView {
     }
 }
 
-fn str_of<'a>(value: &'a Value, pointer: &str) -> &'a str {
-    value.pointer(pointer).and_then(Value::as_str).unwrap_or("")
+/// Where the full record of one rejection stands once the reader has opened it.
+enum Record {
+    Loading,
+    Loaded(Box<Rejection>),
+    /// The server no longer keeps it.
+    Gone,
+    Failed(String),
 }
 
+/// One refused request: what the summary says, and "Request as received", fetched in full the
+/// first time it is opened.
 #[component]
-fn RejectionCard(item: Arc<Value>) -> impl IntoView {
-    let details = item["error"]["details"].as_array().map(|details| {
-        details
-            .iter()
-            .map(|d| {
-                let place = match (d["index"].as_u64(), d["attribute"].as_str()) {
-                    (Some(i), Some(a)) => format!("event {i}, {a}: "),
-                    (Some(i), None) => format!("event {i}: "),
-                    (None, Some(a)) => format!("{a}: "),
-                    (None, None) => String::new(),
-                };
-                view! { <li data-testid="rejection-detail">{place}{str_of(d, "/message").to_owned()}</li> }
-            })
-            .collect_view()
-    });
-    let headers = item["request"]["headers"]
-        .as_array()
-        .map(|headers| {
-            headers
-                .iter()
-                .map(|h| view! { <tr><th>{str_of(h, "/0").to_owned()}</th><td>{str_of(h, "/1").to_owned()}</td></tr> })
-                .collect_view()
+fn RejectionCard(item: Arc<RejectionSummary>) -> impl IntoView {
+    let details = item
+        .details
+        .iter()
+        .map(|d| view! { <li data-testid="rejection-detail">{detail_place(d)}{d.message.clone()}</li> })
+        .collect_view();
+    let more = more_details(&item).map(|more| view! { <li class="muted">{more}</li> });
+    let record = RwSignal::new(None::<Record>);
+    let summary = Arc::clone(&item);
+    // `toggle` follows every open and close, by mouse or keyboard (Enter or Space on the
+    // summary); a failed fetch is tried again on the next open.
+    let on_toggle = move |ev: leptos::ev::Event| {
+        let open = event_target::<leptos::web_sys::HtmlDetailsElement>(&ev).open();
+        if !open
+            || record
+                .with_untracked(|r| matches!(r, Some(Record::Loading | Record::Loaded(_) | Record::Gone)))
+        {
+            return;
+        }
+        record.set(Some(Record::Loading));
+        let summary = Arc::clone(&summary);
+        leptos::task::spawn_local(async move {
+            let result = match fetch_rejection(summary.id).await {
+                Ok(Some(full)) if is_record_of(&summary, &full) => Record::Loaded(Box::new(full)),
+                Ok(_) => Record::Gone,
+                Err(e) => Record::Failed(format!("Could not load the request: {e}")),
+            };
+            // The card may be gone by now (the lane was switched): then there is nothing to show.
+            let _ = record.try_set(Some(result));
         });
-    let body = item["request"]["body"]
-        .as_str()
-        .map(str::to_owned)
-        .or_else(|| item["request"]["body_base64"].as_str().map(|b| format!("{b}\n\n(base64)")))
-        .unwrap_or_else(|| "(empty body)".into());
+    };
+    // Every state but the loaded one is one line of text (the same element type each time).
+    let content = move || {
+        record.with(|record| {
+            let (class, testid, text) = match record.as_ref()? {
+                Record::Loaded(full) => return Some(Either::Left(received(full))),
+                Record::Loading => ("muted", "rejection-loading", "Loading the request …".to_owned()),
+                Record::Gone => ("muted", "rejection-gone", GONE.to_owned()),
+                Record::Failed(e) => ("error-text", "rejection-error", e.clone()),
+            };
+            Some(Either::Right(view! { <p class=class data-testid=testid>{text}</p> }))
+        })
+    };
     view! {
         <article class="rejection" data-testid="rejection">
             <header class="rejection-head">
-                <span class="badge badge-alert" data-testid="rejection-status">{item["status"].to_string()}</span>
-                <code data-testid="rejection-code">{str_of(&item, "/error/code").to_owned()}</code>
-                <span class="muted">{str_of(&item, "/time").to_owned()}</span>
-                <span class="muted">{format!("{} {}", str_of(&item, "/request/method"), str_of(&item, "/request/path"))}</span>
+                <span class="badge badge-alert" data-testid="rejection-status">{item.status}</span>
+                <code data-testid="rejection-code">{item.code.clone()}</code>
+                <span class="muted">{item.time.clone()}</span>
+                <span class="muted">{format!("{} {}", item.method, item.path)}</span>
+                <span class="muted">{format!("body {}", size_text(item.size))}</span>
             </header>
-            <p class="rejection-message" data-testid="rejection-message">{str_of(&item, "/error/message").to_owned()}</p>
-            <ul class="rejection-details">{details}</ul>
-            <details>
+            <p class="rejection-message" data-testid="rejection-message">{item.message.clone()}</p>
+            <ul class="rejection-details">{details}{more}</ul>
+            <details data-testid="rejection-request" on:toggle=on_toggle>
                 <summary>"Request as received"</summary>
-                <table class="kv"><tbody>{headers}</tbody></table>
-                <pre class="code">{body}</pre>
+                {content}
             </details>
         </article>
+    }
+}
+
+/// What a card says once the server has dropped the record (404), or kept another one under its id.
+const GONE: &str =
+    "The server no longer keeps this request: it keeps only the recent ones, and none from before a restart.";
+
+/// Headers and body of a refused request, as the server recorded them.
+fn received(full: &Rejection) -> impl IntoView + use<> {
+    let request = &full.request;
+    let headers = request
+        .headers
+        .iter()
+        .map(|(name, value)| view! { <tr><th>{name.to_owned()}</th><td>{value.to_owned()}</td></tr> })
+        .collect_view();
+    let note = |text: Option<String>| text.map(|t| view! { <p class="muted small">{t}</p> });
+    let (body, label) = body_view(request);
+    view! {
+        <table class="kv" data-testid="rejection-headers"><tbody>{headers}</tbody></table>
+        {note(request.headers.is_empty().then(|| "No headers were kept.".to_owned()))}
+        {note(headers_note(request))}
+        {note(label.map(str::to_owned))}
+        <pre class="code" data-testid="rejection-body">{body.to_owned()}</pre>
+        {note(body_note(request))}
     }
 }

@@ -1,9 +1,12 @@
 //! The browser's event list model: a bounded history of rows, duplicate marks, and the subset the
-//! current filter shows, kept up to date incrementally so a burst costs O(new events).
+//! current filter shows, kept up to date incrementally so a burst costs O(new events); and the
+//! rejected lane's list of summaries, with how a refused request is put into words.
 
-use crate::core::cloudevent::CloudEvent;
+use crate::core::cloudevent::{CloudEvent, ValidationError};
+use crate::core::envelope::{MAX_RECORDED_BODY, MAX_RECORDED_HEADERS, RequestRecord};
 use crate::core::filter::{Filter, Matcher, Searchable};
 use crate::core::id::EventId;
+use crate::core::rejection::{Rejection, RejectionSummary};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
@@ -220,9 +223,11 @@ impl EventView {
 }
 
 /// Refused ingest requests as the rejected lane shows them, newest first, at most `capacity`.
+/// Each is the bounded [`RejectionSummary`] the server streams; the full record is fetched on
+/// demand, so a tab never holds large requests it has not asked for.
 #[derive(Debug, Clone, Default)]
 pub struct RejectionList {
-    items: VecDeque<Arc<serde_json::Value>>,
+    items: VecDeque<Arc<RejectionSummary>>,
     capacity: usize,
     /// Rejections seen since the page loaded (not reduced by the cap).
     total: u64,
@@ -233,27 +238,27 @@ impl RejectionList {
         Self { items: VecDeque::new(), capacity: capacity.max(1), total: 0 }
     }
 
-    /// Adds one `rejected` frame's JSON (`{time, status, error, request}`); malformed JSON is
+    /// Adds one `rejected` frame's JSON (a [`RejectionSummary`]); JSON that is not a summary is
     /// dropped and reported as `false`.
     pub fn push_json(&mut self, json: &str) -> bool {
-        match serde_json::from_str::<serde_json::Value>(json) {
-            Ok(value) if value.is_object() => {
-                self.push(value);
+        match serde_json::from_str::<RejectionSummary>(json) {
+            Ok(summary) => {
+                self.push(summary);
                 true
             }
-            _ => false,
+            Err(_) => false,
         }
     }
 
     /// Adds one rejection as the newest.
-    pub fn push(&mut self, value: serde_json::Value) {
+    pub fn push(&mut self, summary: RejectionSummary) {
         self.total += 1;
-        self.items.push_front(Arc::new(value));
+        self.items.push_front(Arc::new(summary));
         self.items.truncate(self.capacity);
     }
 
     /// Newest first.
-    pub fn iter(&self) -> impl Iterator<Item = &Arc<serde_json::Value>> {
+    pub fn iter(&self) -> impl Iterator<Item = &Arc<RejectionSummary>> {
         self.items.iter()
     }
 
@@ -270,10 +275,66 @@ impl RejectionList {
     }
 }
 
+/// Whether `record` is the full record of `summary`: ids restart with the server, so a record
+/// fetched by id after a restart may be another request's.
+pub fn is_record_of(summary: &RejectionSummary, record: &Rejection) -> bool {
+    record.id == summary.id && record.time == summary.time
+}
+
+/// Where a detail of an error points, as a prefix of its message: `event 2, time: `.
+pub fn detail_place(detail: &ValidationError) -> String {
+    match (detail.index, detail.attribute.as_deref()) {
+        (Some(i), Some(a)) => format!("event {i}, {a}: "),
+        (Some(i), None) => format!("event {i}: "),
+        (None, Some(a)) => format!("{a}: "),
+        (None, None) => String::new(),
+    }
+}
+
+/// `and N more` when the summary carries only the first of the error's details.
+pub fn more_details(summary: &RejectionSummary) -> Option<String> {
+    let more = summary.details_total.saturating_sub(summary.details.len());
+    (more > 0).then(|| format!("and {more} more"))
+}
+
+/// A byte count in words: `1 byte`, `2048 bytes`.
+pub fn size_text(bytes: usize) -> String {
+    if bytes == 1 { "1 byte".into() } else { format!("{bytes} bytes") }
+}
+
+/// What the headers of a recorded request leave out, when the server kept only their first bytes.
+pub fn headers_note(request: &RequestRecord) -> Option<String> {
+    let kept = format!("Only the first {} KiB of headers were kept", MAX_RECORDED_HEADERS / 1024);
+    match request.headers_dropped {
+        0 if request.headers_truncated => Some(format!("{kept}; the last one may be cut.")),
+        0 => None,
+        1 => Some(format!("{kept}: 1 more header was left out.")),
+        n => Some(format!("{kept}: {n} more headers were left out.")),
+    }
+}
+
+/// The body of a recorded request as text, and a label when it is not the text itself: the
+/// base64 of a body that is not UTF-8, or an empty body.
+pub fn body_view(request: &RequestRecord) -> (&str, Option<&'static str>) {
+    match (&request.body, &request.body_base64) {
+        (Some(text), _) => (text, None),
+        (None, Some(base64)) => (base64, Some("base64 (the body is not UTF-8)")),
+        (None, None) => ("", Some("empty body")),
+    }
+}
+
+/// `first 64 KiB of N bytes` when only the start of the body was kept.
+pub fn body_note(request: &RequestRecord) -> Option<String> {
+    request
+        .body_truncated
+        .then(|| format!("first {} KiB of {}", MAX_RECORDED_BODY / 1024, size_text(request.body_size)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::core::cloudevent::decode_structured;
+    use crate::core::rejection::ErrorDetail;
 
     fn event(id: &str, ty: &str) -> CloudEvent {
         let json = format!(r#"{{"specversion":"1.0","id":"{id}","source":"/s","type":"{ty}"}}"#);
@@ -354,16 +415,110 @@ mod tests {
         assert_eq!(shown_ids(&view), vec!["d", "c", "b", "a"]);
     }
 
+    fn rejection(id: u64, details: usize, body: &[u8]) -> Rejection {
+        Rejection {
+            id,
+            time: format!("2026-12-02T00:00:0{id}.000Z"),
+            status: 400,
+            error: ErrorDetail {
+                code: "invalid_event".into(),
+                message: "time: `not-a-time` is not an RFC 3339 timestamp".into(),
+                details: (0..details)
+                    .map(|i| ValidationError {
+                        index: Some(i),
+                        attribute: Some("time".into()),
+                        message: "bad".into(),
+                    })
+                    .collect(),
+            },
+            request: RequestRecord::new(
+                "POST",
+                "/events",
+                [("content-type", &b"application/cloudevents+json"[..])],
+                body,
+            ),
+        }
+    }
+
+    fn frame(id: u64) -> String {
+        serde_json::to_string(&rejection(id, 1, b"{}").summary()).unwrap()
+    }
+
     #[test]
     fn rejection_list_keeps_the_newest_and_drops_malformed_frames() {
         let mut list = RejectionList::new(2);
-        for n in 0..3 {
-            assert!(list.push_json(&format!(r#"{{"status":400,"n":{n}}}"#)));
+        for id in 1..=3 {
+            assert!(list.push_json(&frame(id)));
         }
         assert!(!list.push_json("not json"));
-        let order: Vec<_> = list.iter().map(|r| r["n"].as_u64().unwrap()).collect();
-        assert_eq!(order, vec![2, 1]);
+        assert!(!list.push_json(r#"{"status":400}"#), "an object that is not a summary is dropped");
+        let order: Vec<_> = list.iter().map(|r| r.id).collect();
+        assert_eq!(order, vec![3, 2]);
         assert_eq!((list.len(), list.total()), (2, 3));
+    }
+
+    #[test]
+    fn rejection_list_reads_the_summary_the_server_streams() {
+        let full = rejection(4, 10, &[b'x'; 100]);
+        let mut list = RejectionList::new(10);
+        assert!(list.push_json(&serde_json::to_string(&full.summary()).unwrap()));
+        let summary = list.iter().next().unwrap();
+        assert_eq!((summary.id, summary.status, summary.code.as_str()), (4, 400, "invalid_event"));
+        assert_eq!((summary.method.as_str(), summary.path.as_str(), summary.size), ("POST", "/events", 100));
+        assert_eq!(summary.attribute.as_deref(), Some("time"));
+        assert_eq!((summary.details.len(), summary.details_total), (8, 10));
+        assert_eq!(more_details(summary).as_deref(), Some("and 2 more"));
+        assert!(is_record_of(summary, &full));
+        let restarted = Rejection { time: "2026-12-03T00:00:00.000Z".into(), ..full.clone() };
+        assert!(!is_record_of(summary, &restarted), "same id, another time: a restarted server's");
+        // The full record is not what a `rejected` frame carries.
+        assert!(!list.push_json(&serde_json::to_string(&full).unwrap()));
+    }
+
+    #[test]
+    fn describes_details_and_sizes_in_words() {
+        let detail = |index, attribute: Option<&str>| ValidationError {
+            index,
+            attribute: attribute.map(str::to_owned),
+            message: String::new(),
+        };
+        assert_eq!(detail_place(&detail(Some(2), Some("time"))), "event 2, time: ");
+        assert_eq!(detail_place(&detail(Some(2), None)), "event 2: ");
+        assert_eq!(detail_place(&detail(None, Some("ce-id"))), "ce-id: ");
+        assert_eq!(detail_place(&detail(None, None)), "");
+        assert_eq!(more_details(&rejection(1, 3, b"").summary()), None);
+        assert_eq!(
+            (size_text(1), size_text(0), size_text(2048)),
+            ("1 byte".into(), "0 bytes".into(), "2048 bytes".into())
+        );
+    }
+
+    #[test]
+    fn shows_a_recorded_body_as_text_base64_or_empty_and_says_when_cut() {
+        let text = rejection(1, 0, b"{\"id\": 1}").request;
+        assert_eq!(body_view(&text), ("{\"id\": 1}", None));
+        assert_eq!(body_note(&text), None);
+        let binary = rejection(1, 0, &[0xff, 0xfe]).request;
+        assert_eq!(body_view(&binary), ("//4=", Some("base64 (the body is not UTF-8)")));
+        assert_eq!(body_view(&rejection(1, 0, b"").request), ("", Some("empty body")));
+        let large = rejection(1, 0, &vec![b'x'; MAX_RECORDED_BODY + 10]).request;
+        assert_eq!(body_note(&large).as_deref(), Some("first 64 KiB of 65546 bytes"));
+    }
+
+    #[test]
+    fn says_what_the_recorded_headers_leave_out() {
+        let mut request = rejection(1, 0, b"").request;
+        assert_eq!(headers_note(&request), None);
+        request.headers_truncated = true;
+        assert_eq!(
+            headers_note(&request).as_deref(),
+            Some("Only the first 16 KiB of headers were kept; the last one may be cut.")
+        );
+        request.headers_dropped = 3;
+        assert_eq!(
+            headers_note(&request).as_deref(),
+            Some("Only the first 16 KiB of headers were kept: 3 more headers were left out.")
+        );
     }
 
     #[test]
