@@ -222,29 +222,38 @@ async fn an_idle_keep_alive_connection_is_closed_after_the_header_timeout() {
 #[tokio::test]
 async fn a_trickling_body_gets_408_request_timeout_and_nothing_is_stored() {
     let server = Server::start(&["--header-timeout", "300ms", "--body-timeout", "300ms"]).await;
-    let mut raw = Raw::connect(&server).await;
-    let body = event("slow").to_string();
-    let length = (body.len() + 1000).to_string();
-    let mut bytes = raw.head("POST", "/events", &[("content-type", STRUCTURED), ("content-length", &length)]);
-    bytes.extend_from_slice(&body.as_bytes()[..10]);
-    let started = Instant::now();
-    raw.send(&bytes).await;
-    // One byte every 50 ms: the connection is never idle, the body is just too slow.
-    let reply = loop {
-        if let Some(reply) = raw.parse() {
-            break reply;
-        }
-        assert!(!raw.closed, "closed without an answer");
-        assert!(started.elapsed() < DEADLINE + SLACK, "no answer in time");
-        let _ = raw.stream.write_all(b" ").await;
-        raw.fill(Duration::from_millis(50)).await;
-    };
-    let took = started.elapsed();
-    assert!(took >= DEADLINE - Duration::from_millis(50), "answered after {took:?}, before the deadline");
-    let error = reply.error(StatusCode::REQUEST_TIMEOUT, "request_timeout");
-    assert!(error["message"].as_str().unwrap().contains("300ms"), "{error}");
-    assert_eq!(reply.headers["connection"], "close", "the rest of the body may still come");
-    raw.wait_closed(SLACK).await;
+    // Ingest, and the JSON API that reads a body (`POST /api/send` to the player itself).
+    let send = json!({"target": "self", "event": event("slow")}).to_string();
+    for (path, content_type, body) in
+        [("/events", STRUCTURED, event("slow").to_string()), ("/api/send", "application/json", send)]
+    {
+        let mut raw = Raw::connect(&server).await;
+        let length = (body.len() + 1000).to_string();
+        let mut bytes =
+            raw.head("POST", path, &[("content-type", content_type), ("content-length", &length)]);
+        bytes.extend_from_slice(&body.as_bytes()[..10]);
+        let started = Instant::now();
+        raw.send(&bytes).await;
+        // One byte every 50 ms: the connection is never idle, the body is just too slow.
+        let reply = loop {
+            if let Some(reply) = raw.parse() {
+                break reply;
+            }
+            assert!(!raw.closed, "{path}: closed without an answer");
+            assert!(started.elapsed() < DEADLINE + SLACK, "{path}: no answer in time");
+            let _ = raw.stream.write_all(b" ").await;
+            raw.fill(Duration::from_millis(50)).await;
+        };
+        let took = started.elapsed();
+        assert!(
+            took >= DEADLINE - Duration::from_millis(50),
+            "{path}: answered after {took:?}, before the deadline"
+        );
+        let error = reply.error(StatusCode::REQUEST_TIMEOUT, "request_timeout");
+        assert!(error["message"].as_str().unwrap().contains("300ms"), "{path}: {error}");
+        assert_eq!(reply.headers["connection"], "close", "{path}: the rest of the body may still come");
+        raw.wait_closed(SLACK).await;
+    }
     assert!(server.history().await.is_empty());
     assert_eq!(total_appended(&server).await, 0);
 }

@@ -2,6 +2,7 @@
 //! `{"error": {"code", "message", "details": [{"index"?, "attribute"?, "message"}]}}`.
 
 use crate::core::cloudevent::{DecodeError, ValidationError};
+use crate::server::connections::BodyTimeout;
 use crate::server::encoding::EncodingError;
 use axum::extract::rejection::JsonRejection;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -179,8 +180,9 @@ impl ApiError {
 
 impl ApiError {
     /// Our shape for a JSON API body that `axum::Json` refused: not JSON is `malformed_json`, the
-    /// wrong shape `invalid_request`, over `max_body` (the route's limit) `body_too_large`.
-    pub fn from_json_rejection(rejection: JsonRejection, max_body: usize) -> Self {
+    /// wrong shape `invalid_request`, over `max_body` (the route's limit) `body_too_large`, and a
+    /// body cut at `--body-timeout` (`body_timeout`) `request_timeout`.
+    pub fn from_json_rejection(rejection: JsonRejection, max_body: usize, body_timeout: Duration) -> Self {
         match rejection {
             JsonRejection::JsonSyntaxError(e) => {
                 ApiError::Decode(DecodeError::MalformedJson(source_message(&e.body_text())))
@@ -190,6 +192,7 @@ impl ApiError {
             other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => {
                 ApiError::BodyTooLarge { limit: max_body }
             }
+            other if BodyTimeout::caused(&other) => ApiError::BodyTimeout(body_timeout),
             other => ApiError::BodyUnreadable(other.body_text()),
         }
     }

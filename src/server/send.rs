@@ -216,7 +216,8 @@ async fn post_send(
     State(state): State<AppState>,
     body: std::result::Result<Json<SendRequest>, JsonRejection>,
 ) -> Result<Json<Delivery>> {
-    let Json(request) = body.map_err(|e| ApiError::from_json_rejection(e, state.config.max_body))?;
+    let Json(request) =
+        body.map_err(|e| ApiError::from_json_rejection(e, state.config.max_body, state.config.body_timeout))?;
     let event = CloudEvent::from_value(request.event)?.event;
     let target = state.sinks.resolve(&request.target)?;
     let (headers, body) = encode(&event, request.mode);
