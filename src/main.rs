@@ -1,15 +1,21 @@
 //! Server binary: parse the configuration, build the state, serve until Ctrl-C or SIGTERM.
 
-use cloudevent_player::server::{self, config::Config};
+use cloudevent_player::server::{
+    self,
+    config::{Config, LogFormat},
+};
 use std::process::ExitCode;
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let config = Config::load();
-    tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
-        .init();
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")));
+    match config.log_format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs.json().flatten_event(true).init(),
+    }
     match server::serve(config).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

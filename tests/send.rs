@@ -118,6 +118,27 @@ async fn sending_to_a_sink_delivers_to_that_server_in_either_mode() {
 }
 
 #[tokio::test]
+async fn k_ce_overrides_set_their_extensions_on_events_sent_to_k_sink_only() {
+    let sink = Server::start(&[]).await;
+    let overrides = r#"{"extensions":{"cluster":"dev","tier":2}}"#;
+    let k_sink = format!("{}/events", sink.base);
+    let other = format!("other={}/events", sink.base);
+    let player = Server::start(&["--k-sink", &k_sink, "--sink", &other, "--ce-overrides", overrides]).await;
+    for (n, target) in ["k-sink", "other"].into_iter().enumerate() {
+        let sent = rich_event(&format!("override-{n}"));
+        let (status, answer) = player.send(&json!({"target": target, "event": sent})).await;
+        assert_eq!((status, &answer["status"]), (200, &json!(202)), "{answer}");
+        let received = &sink.history().await[n]["event"];
+        if target == "k-sink" {
+            assert_eq!((&received["cluster"], &received["tier"]), (&json!("dev"), &json!(2)), "{received}");
+        } else {
+            assert!(received.get("cluster").is_none(), "only k-sink gets the overrides: {received}");
+        }
+        assert_eq!(received["id"], sent["id"]);
+    }
+}
+
+#[tokio::test]
 async fn an_unknown_target_is_refused_and_nothing_is_sent() {
     let sink = Server::start(&[]).await;
     let player = Server::start(&["--sink", &format!("orders={}/", sink.base)]).await;

@@ -55,6 +55,12 @@ pub struct Config {
     #[arg(long, env = "K_SINK", value_name = "URL", value_parser = parse_sink_url)]
     pub k_sink: Option<Url>,
 
+    /// Knative SinkBinding's overrides for events sent to `k-sink`, e.g.
+    /// `{"extensions":{"cluster":"dev"}}`: each extension is set on the event before it is sent.
+    /// Defaults to none.
+    #[arg(long = "ce-overrides", env = "K_CE_OVERRIDES", value_name = "JSON", value_parser = parse_ce_overrides)]
+    pub ce_overrides: Option<CeOverrides>,
+
     /// How long `POST /api/send` waits for a sink's answer, e.g. `5s`, `200ms`.
     #[arg(long, env = "CEP_SEND_TIMEOUT", value_name = "DURATION", default_value = "5s",
           value_parser = parse_duration)]
@@ -91,6 +97,11 @@ pub struct Config {
     #[arg(long, env = "CEP_REDIS_STREAM", value_name = "KEY", default_value = DEFAULT_STREAM)]
     pub redis_stream: String,
 
+    /// Log lines as `text` for people or `json` (one object a line) for log collectors; the level
+    /// comes from `RUST_LOG` (`info` by default).
+    #[arg(long, env = "CEP_LOG_FORMAT", value_name = "FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
     /// Bytes the history may hold in memory (events, their frames and their requests); the
     /// oldest go first when this or `--history` is reached. The Redis backend keeps its history
     /// in Redis, so there Redis's own `maxmemory` bounds it.
@@ -121,6 +132,20 @@ pub struct Config {
     #[arg(long, env = "CEP_SHUTDOWN_TIMEOUT", value_name = "DURATION", default_value = "10s",
           value_parser = parse_duration)]
     pub shutdown_timeout: Duration,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// `K_CE_OVERRIDES`: extension attributes set on every event sent to `k-sink`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CeOverrides {
+    /// Extension name (`[a-z0-9]+`) and value (string, boolean or integer), in the order given.
+    pub extensions: serde_json::Map<String, serde_json::Value>,
 }
 
 /// A named place `POST /api/send` may deliver to.
@@ -213,6 +238,34 @@ fn parse_sink_url(value: &str) -> Result<Url, String> {
     Ok(url)
 }
 
+/// `{"extensions": {"name": value, ...}}` as Knative's SinkBinding writes it. Names must be
+/// CloudEvents extension names and values strings, booleans or integers, so a bad override stops
+/// start-up rather than every send.
+fn parse_ce_overrides(value: &str) -> Result<CeOverrides, String> {
+    let json: serde_json::Value =
+        serde_json::from_str(value).map_err(|e| format!("`{value}` is not JSON ({e})"))?;
+    let extensions = match json.get("extensions") {
+        None | Some(serde_json::Value::Null) => serde_json::Map::new(),
+        Some(serde_json::Value::Object(map)) => map.clone(),
+        Some(_) => return Err("`extensions` must be an object of name: value".into()),
+    };
+    if !json.is_object() {
+        return Err(format!("`{value}` is not an object like {{\"extensions\":{{\"name\":\"value\"}}}}"));
+    }
+    for (name, value) in &extensions {
+        let valid_name = !name.is_empty()
+            && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+            && name != "data";
+        if !valid_name {
+            return Err(format!("extension name `{name}` must be lowercase letters and digits"));
+        }
+        if !(value.is_string() || value.is_boolean() || value.is_i64()) {
+            return Err(format!("extension `{name}` must be a string, a boolean or an integer"));
+        }
+    }
+    Ok(CeOverrides { extensions })
+}
+
 /// `30s`, `500ms`, `2m` (humantime syntax); zero is refused, since it would mean a busy loop.
 fn parse_duration(value: &str) -> Result<Duration, String> {
     let duration = humantime::parse_duration(value.trim())
@@ -269,6 +322,8 @@ mod tests {
         assert_eq!(config.body_timeout, Duration::from_secs(30));
         assert_eq!(config.max_connections, 16_384);
         assert_eq!(config.shutdown_timeout, Duration::from_secs(10));
+        assert_eq!(config.log_format, LogFormat::Text);
+        assert_eq!(parse(&["--log-format", "json"]).unwrap().log_format, LogFormat::Json);
         assert_eq!(config.token, None, "open unless a token is given");
         assert!(config.allowed_hosts.is_empty() && config.cors_origins.is_empty());
     }
@@ -286,6 +341,29 @@ mod tests {
         let redis = parse(&["--redis-url", "redis://127.0.0.1:6391/2", "--redis-stream", "t:1"]).unwrap();
         assert_eq!(redis.redis_url.as_deref(), Some("redis://127.0.0.1:6391/2"));
         assert_eq!(redis.redis_stream, "t:1");
+    }
+
+    #[test]
+    fn ce_overrides_take_knative_extensions_and_refuse_what_no_event_could_carry() {
+        let config =
+            parse(&["--ce-overrides", r#"{"extensions":{"cluster":"dev","tier":2,"on":true}}"#]).unwrap();
+        let extensions = config.ce_overrides.unwrap().extensions;
+        assert_eq!(
+            serde_json::Value::Object(extensions),
+            serde_json::json!({"cluster":"dev","tier":2,"on":true})
+        );
+        assert_eq!(parse(&["--ce-overrides", "{}"]).unwrap().ce_overrides.unwrap().extensions.len(), 0);
+        assert_eq!(parse(&[]).unwrap().ce_overrides, None);
+        for bad in [
+            "nope",
+            "[]",
+            r#"{"extensions":[1]}"#,
+            r#"{"extensions":{"Bad":"x"}}"#,
+            r#"{"extensions":{"x":1.5}}"#,
+        ] {
+            let err = parse(&["--ce-overrides", bad]).unwrap_err().to_string();
+            assert!(err.contains("--ce-overrides"), "{bad}: {err}");
+        }
     }
 
     #[test]
@@ -322,6 +400,7 @@ mod tests {
             (&["--body-timeout", "later"], "--body-timeout"),
             (&["--max-connections", "0"], "--max-connections"),
             (&["--shutdown-timeout", "x"], "--shutdown-timeout"),
+            (&["--log-format", "xml"], "--log-format"),
             (&["--token", " "], "--token"),
             (&["--allowed-host", "https://player.example.com/"], "--allowed-host"),
             (&["--cors-origin", "app.example.com"], "--cors-origin"),

@@ -3,7 +3,7 @@
 
 use crate::core::cloudevent::{CloudEvent, to_binary};
 use crate::server::AppState;
-use crate::server::config::{Config, SELF_TARGET, Sink};
+use crate::server::config::{Config, K_SINK_NAME, SELF_TARGET, Sink};
 use crate::server::error::{ApiError, Result};
 use crate::server::ingest::{self, now_rfc3339};
 use axum::extract::rejection::JsonRejection;
@@ -218,7 +218,15 @@ async fn post_send(
 ) -> Result<Json<Delivery>> {
     let Json(request) =
         body.map_err(|e| ApiError::from_json_rejection(e, state.config.max_body, state.config.body_timeout))?;
-    let event = CloudEvent::from_value(request.event)?.event;
+    let mut event = request.event;
+    if request.target == K_SINK_NAME
+        && let Some(overrides) = &state.config.ce_overrides
+        && let Some(attributes) = event.as_object_mut()
+    {
+        // Knative SinkBinding: `K_CE_OVERRIDES` extensions go on every event sent to the sink.
+        attributes.extend(overrides.extensions.clone());
+    }
+    let event = CloudEvent::from_value(event)?.event;
     let target = state.sinks.resolve(&request.target)?;
     let (headers, body) = encode(&event, request.mode);
     let started = Instant::now();
