@@ -230,7 +230,8 @@ fn mask_query(path: &str) -> std::borrow::Cow<'_, str> {
     let Some((before, query)) = path.split_once('?') else { return path.into() };
     let secret = |pair: &str| {
         pair.split_once('=').is_some_and(|(name, value)| {
-            let name = percent_decode(name);
+            // As a server reads the name: `%XX` decoded (`+` is a space, and no masked name has one).
+            let name: std::borrow::Cow<'_, [u8]> = percent_encoding::percent_decode_str(name).into();
             !value.is_empty()
                 && MASKED_QUERY_PARAMS.iter().any(|param| name.eq_ignore_ascii_case(param.as_bytes()))
         })
@@ -255,31 +256,6 @@ fn mask_query(path: &str) -> std::borrow::Cow<'_, str> {
         }
     }
     masked.into()
-}
-
-/// A query parameter name as a server reads it: `%XX` decoded (`+` is a space, and no masked name
-/// has one). Borrowed unless there is something to decode.
-fn percent_decode(name: &str) -> std::borrow::Cow<'_, [u8]> {
-    if !name.contains('%') {
-        return name.as_bytes().into();
-    }
-    let hex = |b: Option<&u8>| b.and_then(|&b| char::from(b).to_digit(16));
-    let bytes = name.as_bytes();
-    let mut decoded = Vec::with_capacity(bytes.len());
-    let mut at = 0;
-    while at < bytes.len() {
-        match (bytes[at], hex(bytes.get(at + 1)), hex(bytes.get(at + 2))) {
-            (b'%', Some(high), Some(low)) => {
-                decoded.push((high * 16 + low) as u8);
-                at += 3;
-            }
-            (b, _, _) => {
-                decoded.push(b);
-                at += 1;
-            }
-        }
-    }
-    decoded.into()
 }
 
 /// The longest start of `s` of at most `max` bytes that ends on a character boundary.

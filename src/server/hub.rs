@@ -76,6 +76,8 @@ pub enum Message {
 #[derive(Debug, Clone)]
 pub struct Hub {
     tx: broadcast::Sender<Message>,
+    /// Messages the ring holds: an older event can no longer reach a subscriber through it.
+    capacity: usize,
     recent: Arc<Mutex<Recent>>,
 }
 
@@ -88,8 +90,9 @@ struct Recent {
 impl Hub {
     /// `capacity` messages are buffered per subscriber before it lags (and catches up from the log).
     pub fn new(capacity: usize) -> Self {
-        let (tx, _) = broadcast::channel(capacity.max(16));
-        Self { tx, recent: Arc::default() }
+        let capacity = capacity.max(16);
+        let (tx, _) = broadcast::channel(capacity);
+        Self { tx, capacity, recent: Arc::default() }
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Message> {
@@ -97,8 +100,8 @@ impl Hub {
     }
 
     /// Publishes a stored event: kept alive in the recent buffer, sent to subscribers by reference.
-    /// The buffer keeps no more events than the slowest subscriber has yet to read, and no more
-    /// than [`RECENT_BYTES`] (always the newest one).
+    /// The buffer keeps no more events than the ring holds messages, and no more than
+    /// [`RECENT_BYTES`] (always the newest one).
     pub fn publish_event(&self, entry: &Arc<Entry>) {
         if self.tx.receiver_count() == 0 {
             return;
