@@ -110,8 +110,7 @@ impl Hub {
         recent.bytes += entry.bytes;
         recent.entries.push_back(Arc::clone(entry));
         self.publish(Message::Event(Live { id: entry.id(), entry: Arc::downgrade(entry) }));
-        let unread = self.tx.len();
-        while recent.entries.len() > unread.max(1)
+        while recent.entries.len() > self.capacity
             || (recent.bytes > RECENT_BYTES && recent.entries.len() > 1)
         {
             let oldest = recent.entries.pop_front().expect("more than one entry");
