@@ -90,3 +90,34 @@ async fn status_reports_history_backend_and_version() {
     assert_eq!(status["history"]["capacity"], 10_000);
     assert_eq!(status["version"], env!("CARGO_PKG_VERSION"));
 }
+
+#[tokio::test]
+async fn metrics_time_each_route_by_its_pattern_and_report_the_history_size() {
+    let (app, ids) = seeded(3).await;
+    get(&app, &format!("/api/events/{}", ids[0])).await;
+    get(&app, &format!("/api/events/{}", ids[1])).await;
+    get(&app, "/api/events?limit=abc").await;
+    let text = get(&app, "/metrics").await.text();
+    let line = |prefix: &str| {
+        text.lines()
+            .find(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no `{prefix}` in\n{text}"))
+            .rsplit(' ')
+            .next()
+            .unwrap()
+            .to_owned()
+    };
+    let count = |method: &str, route: &str, status: &str| {
+        line(&format!(
+            "cep_http_request_duration_seconds_count{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}}"
+        ))
+    };
+    assert_eq!(count("POST", "/", "2xx"), "1");
+    assert_eq!(count("GET", "/api/events/{id}", "2xx"), "2", "ids are not labels: one series per route");
+    assert_eq!(count("GET", "/api/events", "4xx"), "1");
+    assert!(text.contains("# TYPE cep_http_request_duration_seconds histogram"), "{text}");
+    assert!(text.contains("# UNIT cep_http_request_duration_seconds seconds"), "{text}");
+    assert_eq!(line("cep_history_events "), "3");
+    let bytes: u64 = line("cep_history_bytes ").parse().unwrap();
+    assert!(bytes > 3 * 100, "three events take more than 100 bytes each: {bytes}");
+}

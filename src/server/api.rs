@@ -197,8 +197,15 @@ async fn get_status(State(state): State<AppState>) -> Result<Json<Status>> {
     }))
 }
 
-/// `GET /metrics`: OpenMetrics text.
+/// `GET /metrics`: OpenMetrics text. The history gauges are read now; while the backend is
+/// unreachable they keep their last values and the rest is still served.
 async fn get_metrics(State(state): State<AppState>) -> impl IntoResponse {
+    if let Ok(stats) = state.log.stats().await {
+        state.metrics.history_events.set(i64::try_from(stats.len).unwrap_or(i64::MAX));
+        if let Some(bytes) = stats.bytes {
+            state.metrics.history_bytes.set(i64::try_from(bytes).unwrap_or(i64::MAX));
+        }
+    }
     (
         [(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
         state.metrics.render(),

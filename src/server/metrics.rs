@@ -2,8 +2,23 @@
 //! routers in one process never share counters.
 
 use prometheus_client::encoding::EncodeLabelSet;
-use prometheus_client::metrics::{counter::Counter, family::Family, gauge::Gauge};
-use prometheus_client::registry::Registry;
+use prometheus_client::metrics::{counter::Counter, family::Family, gauge::Gauge, histogram::Histogram};
+use prometheus_client::registry::{Registry, Unit};
+
+/// Request-duration buckets in seconds: from half a millisecond (an ingest on loopback) to a
+/// minute (the longest `/api/events/wait`).
+const DURATION_BUCKETS: [f64; 16] =
+    [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0];
+
+/// A request's route (the router's pattern, e.g. `/api/events/{id}`, so ids do not explode the
+/// label set), method and status code class.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RouteLabel {
+    pub method: String,
+    pub route: String,
+    /// `2xx`, `4xx`, `5xx`…
+    pub status: &'static str,
+}
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct ModeLabel {
@@ -32,6 +47,28 @@ pub struct Metrics {
     pub gaps: Counter,
     /// Ingest requests whose client broke off its upload (no answer could reach it).
     pub aborted_uploads: Counter,
+    /// Time from a request's arrival to its response head, by route (for `/stream`, until the
+    /// stream opens).
+    pub request_duration: Family<RouteLabel, Histogram, fn() -> Histogram>,
+    /// Events the history holds, read at each scrape.
+    pub history_events: Gauge,
+    /// Bytes the history holds, read at each scrape (the memory log; Redis reports none).
+    pub history_bytes: Gauge,
+}
+
+impl Metrics {
+    /// Records one answered request.
+    pub fn observe_request(&self, method: &str, route: &str, status: u16, seconds: f64) {
+        let status = match status {
+            100..=199 => "1xx",
+            200..=299 => "2xx",
+            300..=399 => "3xx",
+            400..=499 => "4xx",
+            _ => "5xx",
+        };
+        let label = RouteLabel { method: method.to_owned(), route: route.to_owned(), status };
+        self.request_duration.get_or_create(&label).observe(seconds);
+    }
 }
 
 impl Default for Metrics {
@@ -44,6 +81,10 @@ impl Default for Metrics {
         let lag_catchups = Counter::default();
         let gaps = Counter::default();
         let aborted_uploads = Counter::default();
+        let request_duration: Family<RouteLabel, Histogram, fn() -> Histogram> =
+            Family::new_with_constructor(|| Histogram::new(DURATION_BUCKETS));
+        let history_events = Gauge::default();
+        let history_bytes = Gauge::default();
         registry.register("events_accepted", "Events stored, by binding mode", events_accepted.clone());
         registry.register(
             "requests_rejected",
@@ -63,8 +104,24 @@ impl Default for Metrics {
             "Ingest requests whose client broke off the upload",
             aborted_uploads.clone(),
         );
+        registry.register_with_unit(
+            "http_request_duration",
+            "Time from a request's arrival to its response head, by route",
+            Unit::Seconds,
+            request_duration.clone(),
+        );
+        registry.register("history_events", "Events the history holds", history_events.clone());
+        registry.register_with_unit(
+            "history",
+            "Bytes the history holds (memory backend)",
+            Unit::Bytes,
+            history_bytes.clone(),
+        );
         Self {
             registry,
+            request_duration,
+            history_events,
+            history_bytes,
             events_accepted,
             requests_rejected,
             stream_clients,

@@ -166,6 +166,7 @@ pub fn router(state: AppState) -> Router {
         .merge(access::routes())
         .route("/api/{*rest}", any(api_not_found))
         .leptos_routes(&state, routes, move || shell(options.clone()))
+        .route_layer(axum::middleware::from_fn_with_state(Arc::clone(&state.metrics), observe_request))
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::map_request(move |request| {
@@ -173,6 +174,26 @@ pub fn router(state: AppState) -> Router {
         }))
         .with_state(state);
     access::protect(app, access)
+}
+
+/// Times every routed request to its response head, labelled with the route's pattern. Static
+/// files and unknown paths (the fallback) are not routes and are not timed.
+async fn observe_request(
+    State(metrics): State<Arc<Metrics>>,
+    matched: axum::extract::MatchedPath,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let response = next.run(request).await;
+    metrics.observe_request(
+        method.as_str(),
+        matched.as_str(),
+        response.status().as_u16(),
+        started.elapsed().as_secs_f64(),
+    );
+    response
 }
 
 async fn method_not_allowed() -> ApiError {
