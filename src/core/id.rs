@@ -24,6 +24,8 @@ pub enum IdError {
 impl EventId {
     /// The smallest id; every issued id is greater.
     pub const ZERO: EventId = EventId { ms: 0, seq: 0 };
+    /// The largest id; never issued (the clock would have to read the year 584 million).
+    pub const MAX: EventId = EventId { ms: u64::MAX, seq: u64::MAX };
 
     pub const fn new(ms: u64, seq: u64) -> Self {
         Self { ms, seq }
@@ -34,6 +36,53 @@ impl EventId {
     /// the previous last id is known or the clock has moved on.
     pub fn next(self, now_ms: u64) -> Self {
         if now_ms > self.ms { Self { ms: now_ms, seq: 0 } } else { Self { ms: self.ms, seq: self.seq + 1 } }
+    }
+
+    /// The smallest id after `self`, crossing into the next millisecond after the largest sequence;
+    /// [`EventId::MAX`] stays itself. Turns "after `self`" into an inclusive bound (Redis `XRANGE`).
+    pub fn successor(self) -> Self {
+        match self.seq.checked_add(1) {
+            Some(seq) => Self { seq, ..self },
+            None if self.ms < u64::MAX => Self { ms: self.ms + 1, seq: 0 },
+            None => self,
+        }
+    }
+
+    /// The largest id before `self`, crossing into the previous millisecond at sequence 0;
+    /// [`EventId::ZERO`] stays itself. Turns "before `self`" into an inclusive bound, and "from
+    /// `self` on" into "after its predecessor".
+    pub fn predecessor(self) -> Self {
+        match self.seq.checked_sub(1) {
+            Some(seq) => Self { seq, ..self },
+            None if self.ms > 0 => Self { ms: self.ms - 1, seq: u64::MAX },
+            None => self,
+        }
+    }
+}
+
+/// Where one millisecond's ids start in the count of ids a history issued. Ids are dense within a
+/// millisecond (`seq` 0, 1, 2, … as [`EventId::next`] and Redis make them), so one mark per
+/// millisecond counts any id exactly: how many events a reader missed (`gap` frames).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mark {
+    pub ms: u64,
+    /// The 1-based ordinal that `seq` 0 of this millisecond has (or would have, when its first
+    /// issued id has a larger `seq`).
+    pub first: u64,
+}
+
+impl Mark {
+    /// The mark of the millisecond of `id`, the `ordinal`-th id issued.
+    pub fn of(id: EventId, ordinal: u64) -> Self {
+        Self { ms: id.ms, first: ordinal.saturating_sub(id.seq) }
+    }
+
+    /// How many ids were issued up to and including `id`, where `self` is the last mark at or
+    /// before `id.ms` and `next_first` the `first` of the mark after it (the number issued plus
+    /// one when there is none).
+    pub fn issued_through(self, id: EventId, next_first: u64) -> u64 {
+        let last = next_first.saturating_sub(1);
+        if id.ms == self.ms { self.first.saturating_add(id.seq).min(last) } else { last }
     }
 }
 
@@ -122,6 +171,45 @@ mod tests {
     }
 
     #[test]
+    fn successor_and_predecessor_cross_millisecond_bounds() {
+        assert_eq!(EventId::new(5, 1).successor(), EventId::new(5, 2));
+        assert_eq!(EventId::new(5, u64::MAX).successor(), EventId::new(6, 0));
+        assert_eq!(EventId::new(5, 0).predecessor(), EventId::new(4, u64::MAX));
+        assert_eq!(EventId::new(5, 3).predecessor(), EventId::new(5, 2));
+    }
+
+    #[test]
+    fn successor_and_predecessor_saturate_at_the_ends() {
+        assert_eq!(EventId::MAX.successor(), EventId::MAX);
+        assert_eq!(EventId::ZERO.predecessor(), EventId::ZERO);
+        assert_eq!(EventId::new(u64::MAX, 7).successor(), EventId::new(u64::MAX, 8));
+        assert_eq!(EventId::new(0, 7).predecessor(), EventId::new(0, 6));
+    }
+
+    #[test]
+    fn marks_count_the_ids_issued_up_to_any_id() {
+        // Issued: 10-0 10-1 10-2 | 12-0 | 15-0 15-1 (ordinals 1 to 6).
+        let (ten, twelve, fifteen) =
+            (Mark { ms: 10, first: 1 }, Mark { ms: 12, first: 4 }, Mark { ms: 15, first: 5 });
+        assert_eq!(Mark::of(EventId::new(15, 1), 6), fifteen);
+        assert_eq!(ten.issued_through(EventId::new(10, 0), twelve.first), 1);
+        assert_eq!(ten.issued_through(EventId::new(10, 2), twelve.first), 3);
+        assert_eq!(ten.issued_through(EventId::new(10, 9), twelve.first), 3, "never issued: as many as 10-2");
+        assert_eq!(ten.issued_through(EventId::new(11, 0), twelve.first), 3);
+        assert_eq!(twelve.issued_through(EventId::new(12, 0), fifteen.first), 4);
+        assert_eq!(fifteen.issued_through(EventId::new(15, 1), 7), 6);
+        assert_eq!(fifteen.issued_through(EventId::new(99, 0), 7), 6);
+    }
+
+    #[test]
+    fn a_millisecond_whose_first_id_is_not_seq_0_counts_from_its_real_first() {
+        // A memory log that starts at 20-0 issues 20-1 first.
+        let mark = Mark::of(EventId::new(20, 1), 1);
+        assert_eq!(mark.issued_through(EventId::new(20, 0), 2), 0);
+        assert_eq!(mark.issued_through(EventId::new(20, 1), 2), 1);
+    }
+
+    #[test]
     fn serializes_as_a_json_string() {
         let id = EventId::new(5, 6);
         assert_eq!(serde_json::to_string(&id).unwrap(), "\"5-6\"");
@@ -134,6 +222,42 @@ mod tests {
         fn display_then_parse_is_identity(ms: u64, seq: u64) {
             let id = EventId::new(ms, seq);
             prop_assert_eq!(id.to_string().parse::<EventId>().unwrap(), id);
+        }
+
+        #[test]
+        fn successor_and_predecessor_are_the_neighbours(ms: u64, seq: u64) {
+            let id = EventId::new(ms, seq);
+            if id != EventId::MAX {
+                prop_assert!(id.successor() > id);
+                prop_assert_eq!(id.successor().predecessor(), id);
+            }
+            if id != EventId::ZERO {
+                prop_assert!(id.predecessor() < id);
+                prop_assert_eq!(id.predecessor().successor(), id);
+            }
+        }
+
+        #[test]
+        fn marks_agree_with_counting_the_issued_ids(clock in proptest::collection::vec(0u64..40, 1..60), probe: (u64, u64)) {
+            let mut issued = Vec::new();
+            let mut marks: Vec<Mark> = Vec::new();
+            let mut last = EventId::new(5, 0);
+            for now in clock {
+                last = last.next(now);
+                issued.push(last);
+                if marks.last().is_none_or(|m| m.ms != last.ms) {
+                    marks.push(Mark::of(last, issued.len() as u64));
+                }
+            }
+            let id = EventId::new(probe.0 % 45, probe.1 % 8);
+            let expected = issued.iter().filter(|i| **i <= id).count() as u64;
+            let at = marks.partition_point(|m| m.ms <= id.ms);
+            if at > 0 {
+                let next_first = marks.get(at).map_or(issued.len() as u64 + 1, |m| m.first);
+                prop_assert_eq!(marks[at - 1].issued_through(id, next_first), expected);
+            } else {
+                prop_assert_eq!(expected, 0);
+            }
         }
 
         #[test]

@@ -1,8 +1,24 @@
 -- Appends one ingest request's events, atomically (a script runs alone on the server).
--- KEYS: 1 events stream, 2 batches stream, 3 duplicate index (hash), 4 index order (list), 5 meta (hash)
--- ARGV: 1 capacity, 2 batch JSON, then per event: duplicate key, event JSON, warnings JSON or ''
+-- KEYS: 1 events stream, 2 batches stream, 3 duplicate index (hash), 4 index order (list), 5 meta (hash),
+--       6 marks stream
+-- ARGV: 1 capacity, 2 batch JSON, 3 most marks kept, then per event: duplicate key, event JSON,
+--       warnings JSON or ''
 -- Returns: per event its id and the id it duplicates ('' when none).
-local events, batches, index, order, meta = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local events, batches, index, order, meta, marks = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+
+-- One mark per millisecond with events, `<ms>-0` -> the ordinal its seq 0 has (`core::id::Mark`),
+-- so a reader's missed events can be counted from ids alone.
+local total = tonumber(redis.call('HGET', meta, 'total') or '0')
+local newest_mark = redis.call('XREVRANGE', marks, '+', '-', 'COUNT', 1)[1]
+local marked = newest_mark and tonumber(string.match(newest_mark[1], '^(%d+)-')) or -1
+local function mark(id)
+  total = total + 1
+  local ms, seq = string.match(id, '^(%d+)-(%d+)$')
+  if tonumber(ms) > marked then
+    redis.call('XADD', marks, 'MAXLEN', '~', ARGV[3], ms .. '-0', 'first', string.format('%d', total - tonumber(seq)))
+    marked = tonumber(ms)
+  end
+end
 
 local function older(a, b)
   local am, as = string.match(a, '^(%d+)-(%d+)$')
@@ -39,7 +55,7 @@ local batch = redis.call('XADD', batches, '*', 'batch', ARGV[2])
 local len = redis.call('XLEN', events)
 local out = {}
 local id
-for i = 3, #ARGV, 3 do
+for i = 4, #ARGV, 3 do
   local key, warnings = ARGV[i], ARGV[i + 2]
   local previous = redis.call('HGET', index, key)
   local fields = {'event', ARGV[i + 1], 'batch', batch}
@@ -52,6 +68,7 @@ for i = 3, #ARGV, 3 do
     fields[#fields + 1] = previous
   end
   id = redis.call('XADD', events, 'MAXLEN', '~', ARGV[1], '*', unpack(fields))
+  mark(id)
   redis.call('HSET', index, key, id)
   redis.call('RPUSH', order, id .. ' ' .. key)
   out[#out + 1] = id
