@@ -60,29 +60,45 @@ impl EventId {
     }
 }
 
-/// Where one millisecond's ids start in the count of ids a history issued. Ids are dense within a
-/// millisecond (`seq` 0, 1, 2, … as [`EventId::next`] and Redis make them), so one mark per
-/// millisecond counts any id exactly: how many events a reader missed (`gap` frames).
+/// Where a run of ids starts in the count of ids a history issued. A run is dense: the same
+/// millisecond, `seq` going up by one (as [`EventId::next`] and Redis issue them, until a Redis
+/// clear marker takes a `seq`), so one mark per run counts any id exactly: how many events a
+/// reader missed (`gap` frames).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Mark {
-    pub ms: u64,
-    /// The 1-based ordinal that `seq` 0 of this millisecond has (or would have, when its first
-    /// issued id has a larger `seq`).
+    /// The run's first id.
+    pub start: EventId,
+    /// Its 1-based ordinal among the ids issued.
     pub first: u64,
 }
 
 impl Mark {
-    /// The mark of the millisecond of `id`, the `ordinal`-th id issued.
-    pub fn of(id: EventId, ordinal: u64) -> Self {
-        Self { ms: id.ms, first: ordinal.saturating_sub(id.seq) }
+    /// Whether `id`, issued right after `previous` (`None` for the first), starts a run.
+    pub fn starts_run(previous: Option<EventId>, id: EventId) -> bool {
+        previous.is_none_or(|p| p.ms != id.ms || p.seq.checked_add(1) != Some(id.seq))
     }
 
-    /// How many ids were issued up to and including `id`, where `self` is the last mark at or
-    /// before `id.ms` and `next_first` the `first` of the mark after it (the number issued plus
-    /// one when there is none).
-    pub fn issued_through(self, id: EventId, next_first: u64) -> u64 {
+    /// How many ids were issued up to and including `id`, given `floor`, the last mark at or
+    /// before `id`, `next_first`, the `first` of the mark after `id` (of the oldest mark kept
+    /// when there is no floor), and `total` issued. `None` when the marks no longer reach back
+    /// to `id`.
+    pub fn issued_through(
+        id: EventId,
+        floor: Option<Mark>,
+        next_first: Option<u64>,
+        total: u64,
+    ) -> Option<u64> {
+        let next_first = next_first.unwrap_or(total + 1);
+        let Some(floor) = floor else {
+            // Before every mark: nothing was issued yet if the marks go back to the first id.
+            return (next_first == 1).then_some(0);
+        };
         let last = next_first.saturating_sub(1);
-        if id.ms == self.ms { self.first.saturating_add(id.seq).min(last) } else { last }
+        Some(if id.ms == floor.start.ms {
+            floor.first.saturating_add(id.seq.saturating_sub(floor.start.seq)).min(last)
+        } else {
+            last
+        })
     }
 }
 
@@ -186,27 +202,51 @@ mod tests {
         assert_eq!(EventId::new(0, 7).predecessor(), EventId::new(0, 6));
     }
 
-    #[test]
-    fn marks_count_the_ids_issued_up_to_any_id() {
-        // Issued: 10-0 10-1 10-2 | 12-0 | 15-0 15-1 (ordinals 1 to 6).
-        let (ten, twelve, fifteen) =
-            (Mark { ms: 10, first: 1 }, Mark { ms: 12, first: 4 }, Mark { ms: 15, first: 5 });
-        assert_eq!(Mark::of(EventId::new(15, 1), 6), fifteen);
-        assert_eq!(ten.issued_through(EventId::new(10, 0), twelve.first), 1);
-        assert_eq!(ten.issued_through(EventId::new(10, 2), twelve.first), 3);
-        assert_eq!(ten.issued_through(EventId::new(10, 9), twelve.first), 3, "never issued: as many as 10-2");
-        assert_eq!(ten.issued_through(EventId::new(11, 0), twelve.first), 3);
-        assert_eq!(twelve.issued_through(EventId::new(12, 0), fifteen.first), 4);
-        assert_eq!(fifteen.issued_through(EventId::new(15, 1), 7), 6);
-        assert_eq!(fifteen.issued_through(EventId::new(99, 0), 7), 6);
+    /// Marks of `issued` (in order) and the count `Mark::issued_through` gives for `id`.
+    fn count(issued: &[EventId], id: EventId) -> Option<u64> {
+        let mut marks = Vec::new();
+        for (i, &issued_id) in issued.iter().enumerate() {
+            if Mark::starts_run(i.checked_sub(1).map(|p| issued[p]), issued_id) {
+                marks.push(Mark { start: issued_id, first: i as u64 + 1 });
+            }
+        }
+        let at = marks.partition_point(|m| m.start <= id);
+        let floor = at.checked_sub(1).map(|f| marks[f]);
+        Mark::issued_through(id, floor, marks.get(at).map(|m| m.first), issued.len() as u64)
     }
 
     #[test]
-    fn a_millisecond_whose_first_id_is_not_seq_0_counts_from_its_real_first() {
-        // A memory log that starts at 20-0 issues 20-1 first.
-        let mark = Mark::of(EventId::new(20, 1), 1);
-        assert_eq!(mark.issued_through(EventId::new(20, 0), 2), 0);
-        assert_eq!(mark.issued_through(EventId::new(20, 1), 2), 1);
+    fn marks_count_the_ids_issued_up_to_any_id() {
+        let issued =
+            [(10, 0), (10, 1), (10, 2), (12, 0), (15, 0), (15, 1)].map(|(ms, seq)| EventId::new(ms, seq));
+        for (probe, expected) in [
+            ((9, 0), 0),
+            ((10, 0), 1),
+            ((10, 2), 3),
+            ((10, 9), 3),
+            ((11, 0), 3),
+            ((12, 0), 4),
+            ((15, 1), 6),
+            ((99, 0), 6),
+        ] {
+            assert_eq!(count(&issued, EventId::new(probe.0, probe.1)), Some(expected), "{probe:?}");
+        }
+    }
+
+    #[test]
+    fn a_seq_taken_by_something_else_starts_a_new_run() {
+        // Redis: events 7-0 and 7-1, a clear marker at 7-2, then events 7-3 and 7-4.
+        let issued = [(7, 0), (7, 1), (7, 3), (7, 4)].map(|(ms, seq)| EventId::new(ms, seq));
+        assert!(Mark::starts_run(Some(issued[1]), issued[2]));
+        assert_eq!(count(&issued, EventId::new(7, 2)), Some(2));
+        assert_eq!(count(&issued, EventId::new(7, 3)), Some(3));
+    }
+
+    #[test]
+    fn without_a_floor_the_count_is_known_only_if_the_marks_reach_the_first_id() {
+        assert_eq!(Mark::issued_through(EventId::new(1, 0), None, Some(1), 5), Some(0));
+        assert_eq!(Mark::issued_through(EventId::new(1, 0), None, Some(40), 50), None, "marks trimmed");
+        assert_eq!(Mark::issued_through(EventId::new(1, 0), None, None, 0), Some(0), "nothing issued");
     }
 
     #[test]
@@ -238,26 +278,21 @@ mod tests {
         }
 
         #[test]
-        fn marks_agree_with_counting_the_issued_ids(clock in proptest::collection::vec(0u64..40, 1..60), probe: (u64, u64)) {
+        fn marks_agree_with_counting_the_issued_ids(
+            clock in proptest::collection::vec((0u64..40, 0u64..3), 1..60),
+            probe: (u64, u64),
+        ) {
+            // `skip` > 0 leaves seqs out, as a Redis clear marker does.
             let mut issued = Vec::new();
-            let mut marks: Vec<Mark> = Vec::new();
             let mut last = EventId::new(5, 0);
-            for now in clock {
+            for (now, skip) in clock {
                 last = last.next(now);
+                last.seq += if last.seq > 0 { skip } else { 0 };
                 issued.push(last);
-                if marks.last().is_none_or(|m| m.ms != last.ms) {
-                    marks.push(Mark::of(last, issued.len() as u64));
-                }
             }
-            let id = EventId::new(probe.0 % 45, probe.1 % 8);
+            let id = EventId::new(probe.0 % 45, probe.1 % 12);
             let expected = issued.iter().filter(|i| **i <= id).count() as u64;
-            let at = marks.partition_point(|m| m.ms <= id.ms);
-            if at > 0 {
-                let next_first = marks.get(at).map_or(issued.len() as u64 + 1, |m| m.first);
-                prop_assert_eq!(marks[at - 1].issued_through(id, next_first), expected);
-            } else {
-                prop_assert_eq!(expected, 0);
-            }
+            prop_assert_eq!(count(&issued, id), Some(expected));
         }
 
         #[test]

@@ -34,7 +34,7 @@ struct Inner {
     bytes: usize,
     evicted_through: Option<EventId>,
     cleared_through: Option<EventId>,
-    /// One per millisecond with issued ids, the newest [`MAX_MARKS`], to count missed events.
+    /// One per run of ids (here, per millisecond), the newest [`MAX_MARKS`], to count missed events.
     marks: VecDeque<Mark>,
 }
 
@@ -66,11 +66,12 @@ impl MemoryLog {
         let mut inner = self.lock();
         let mut appended = Vec::with_capacity(prepared.len());
         for (json, validated) in prepared {
+            let previous = (inner.total_appended > 0).then_some(inner.last_id);
             let id = inner.last_id.next(now);
             inner.last_id = id;
             inner.total_appended += 1;
-            if inner.marks.back().is_none_or(|mark| mark.ms != id.ms) {
-                let mark = Mark::of(id, inner.total_appended);
+            if Mark::starts_run(previous, id) {
+                let mark = Mark { start: id, first: inner.total_appended };
                 inner.marks.push_back(mark);
                 if inner.marks.len() > MAX_MARKS {
                     inner.marks.pop_front();
@@ -147,12 +148,9 @@ impl MemoryLog {
         let inner = self.lock();
         let marks = &inner.marks;
         let count = |id: EventId| {
-            if id < self.origin {
-                return Some(0);
-            }
-            let at = marks.partition_point(|mark| mark.ms <= id.ms);
-            let next_first = marks.get(at).map_or(inner.total_appended + 1, |mark| mark.first);
-            Some(marks.get(at.checked_sub(1)?)?.issued_through(id, next_first))
+            let at = marks.partition_point(|mark| mark.start <= id);
+            let floor = at.checked_sub(1).map(|floor| marks[floor]);
+            Mark::issued_through(id, floor, marks.get(at).map(|mark| mark.first), inner.total_appended)
         };
         ids.iter().map(|&id| count(id)).collect()
     }

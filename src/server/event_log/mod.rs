@@ -82,8 +82,9 @@ pub struct HistoryStats {
     pub last_issued: Option<EventId>,
 }
 
-/// Marks of milliseconds each backend keeps to count missed events: 16 bytes each in memory, so
-/// the memory log spends at most 4 MiB on them; the oldest go first.
+/// Marks ([`crate::core::id::Mark`]) each backend keeps to count missed events, about one per
+/// millisecond with events: 24 bytes each in memory, so the memory log spends at most 6 MiB on
+/// them; the oldest go first.
 pub const MAX_MARKS: usize = 1 << 18;
 
 /// How many events issued after `after` and up to `through` are gone, not counting those up to

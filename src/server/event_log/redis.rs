@@ -46,7 +46,7 @@ struct Keys {
     order: String,
     /// Hash: `total`, `last`, `origin`, `evicted`, `cleared` (see [`HistoryStats`]).
     meta: String,
-    /// `<ms>-0` -> `first`: one [`Mark`] per millisecond with events, the newest [`MAX_MARKS`] or so.
+    /// `<run's first id>` -> `first`: one [`Mark`] per run of ids, the newest [`MAX_MARKS`] or so.
     marks: String,
 }
 
@@ -332,15 +332,15 @@ impl RedisLog {
         let origin = if origin.is_empty() { EventId::MAX } else { parse_id(origin)? };
         ids.iter()
             .zip(marks.chunks(3))
-            .map(|(&id, mark)| {
+            .map(|(&id, marks)| {
                 if id < origin {
                     return Ok(Some(0));
                 }
-                let (Some(ms), Some(first)) = (optional(&mark[0])?, optional(&mark[1])?) else {
-                    return Ok(None);
+                let floor = match (marks[0].as_str(), optional(&marks[1])?) {
+                    ("", _) | (_, None) => None,
+                    (start, Some(first)) => Some(Mark { start: parse_id(start)?, first }),
                 };
-                let next_first = optional(&mark[2])?.unwrap_or(total + 1);
-                Ok(Some(Mark { ms, first }.issued_through(id, next_first)))
+                Ok(Mark::issued_through(id, floor, optional(&marks[2])?, total))
             })
             .collect()
     }

@@ -6,20 +6,6 @@
 -- Returns: per event its id and the id it duplicates ('' when none).
 local events, batches, index, order, meta, marks = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 
--- One mark per millisecond with events, `<ms>-0` -> the ordinal its seq 0 has (`core::id::Mark`),
--- so a reader's missed events can be counted from ids alone.
-local total = tonumber(redis.call('HGET', meta, 'total') or '0')
-local newest_mark = redis.call('XREVRANGE', marks, '+', '-', 'COUNT', 1)[1]
-local marked = newest_mark and tonumber(string.match(newest_mark[1], '^(%d+)-')) or -1
-local function mark(id)
-  total = total + 1
-  local ms, seq = string.match(id, '^(%d+)-(%d+)$')
-  if tonumber(ms) > marked then
-    redis.call('XADD', marks, 'MAXLEN', '~', ARGV[3], ms .. '-0', 'first', string.format('%d', total - tonumber(seq)))
-    marked = tonumber(ms)
-  end
-end
-
 local function older(a, b)
   local am, as = string.match(a, '^(%d+)-(%d+)$')
   local bm, bs = string.match(b, '^(%d+)-(%d+)$')
@@ -49,6 +35,26 @@ local function sweep()
   if evicted then redis.call('HSET', meta, 'evicted', evicted) end
   -- field 4 of an event entry is its batch id ('event', json, 'batch', id, ...)
   if first then redis.call('XTRIM', batches, 'MINID', '~', first[2][4]) end
+end
+
+-- One mark per run of ids (`core::id::Mark`): the run's first id -> its ordinal, so a reader's
+-- missed events can be counted from ids alone. A run breaks at a new millisecond and where a clear
+-- marker took a seq.
+local total = tonumber(redis.call('HGET', meta, 'total') or '0')
+local previous = redis.call('HGET', meta, 'last')
+local newest_mark = redis.call('XREVRANGE', marks, '+', '-', 'COUNT', 1)[1]
+local function mark(id)
+  total = total + 1
+  local starts = not previous
+  if previous then
+    local pm, ps = string.match(previous, '^(%d+)-(%d+)$')
+    local im, is = string.match(id, '^(%d+)-(%d+)$')
+    starts = pm ~= im or tonumber(ps) + 1 ~= tonumber(is)
+  end
+  previous = id
+  if starts and not (newest_mark and not older(newest_mark[1], id)) then
+    redis.call('XADD', marks, 'MAXLEN', '~', ARGV[3], id, 'first', string.format('%d', total))
+  end
 end
 
 local batch = redis.call('XADD', batches, '*', 'batch', ARGV[2])
