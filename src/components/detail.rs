@@ -73,12 +73,8 @@ fn EventDetail(
         .filter_map(|name| event.attribute(name).map(|v| (name.to_string(), text_of(v))))
         .map(|(name, value)| view! { <tr><th>{name}</th><td>{value}</td></tr> })
         .collect_view();
-    let extensions: Vec<(String, String)> = event
-        .as_map()
-        .iter()
-        .filter(|(name, _)| !STANDARD.contains(&name.as_str()) && *name != "data" && *name != "data_base64")
-        .map(|(name, value)| (name.clone(), text_of(value)))
-        .collect();
+    let extensions: Vec<(String, String)> =
+        event.extensions().map(|(name, value)| (name.to_owned(), text_of(value))).collect();
     let has_extensions = !extensions.is_empty();
     let extensions = extensions
         .into_iter()

@@ -316,6 +316,26 @@ mod tests {
         }
     }
 
+    fn lost(step: Step) -> (EventId, Option<u64>) {
+        match step {
+            Step::Lost(Loss::HistoryExceeded { after, missed }) => (after, missed),
+            other => panic!("expected a loss, got {other:?}"),
+        }
+    }
+
+    /// The ids of the next `n` steps, which must be events.
+    async fn events(follow: &mut Follow, n: usize) -> Vec<String> {
+        let mut ids = Vec::new();
+        for _ in 0..n {
+            ids.push(event_id(step(follow).await));
+        }
+        ids
+    }
+
+    fn names(prefix: &str, range: std::ops::Range<usize>) -> Vec<String> {
+        range.map(|i| format!("{prefix}{i}")).collect()
+    }
+
     #[tokio::test]
     async fn replays_the_history_after_the_cursor_then_goes_live() {
         let (log, hub) = setup(100, 64).await;
@@ -343,9 +363,7 @@ mod tests {
         let (log, hub) = setup(1000, 16).await;
         let mut follow = follow(&log, &hub, Criteria::default()).await;
         log.append(batch("x", 200)).await.unwrap();
-        for i in 0..200 {
-            assert_eq!(event_id(step(&mut follow).await), format!("x{i}"));
-        }
+        assert_eq!(events(&mut follow, 200).await, names("x", 0..200));
     }
 
     #[tokio::test]
@@ -366,13 +384,8 @@ mod tests {
         let (log, hub) = setup(5, 16).await;
         let mut follow = follow(&log, &hub, Criteria::default()).await;
         log.append(batch("s", 50)).await.unwrap();
-        match step(&mut follow).await {
-            Step::Lost(Loss::HistoryExceeded { missed, .. }) => assert_eq!(missed, Some(45)),
-            other => panic!("expected a loss, got {other:?}"),
-        }
-        for i in 45..50 {
-            assert_eq!(event_id(step(&mut follow).await), format!("s{i}"));
-        }
+        assert_eq!(lost(step(&mut follow).await), (EventId::ZERO, Some(45)));
+        assert_eq!(events(&mut follow, 5).await, names("s", 45..50));
     }
 
     #[tokio::test]
@@ -381,15 +394,8 @@ mod tests {
         let stored = log.append(batch("r", 10)).await.unwrap();
         let mut follow = follow(&log, &hub, Criteria::default()).await;
         follow.resume_after(stored[2].id());
-        match step(&mut follow).await {
-            Step::Lost(Loss::HistoryExceeded { after, missed }) => {
-                assert_eq!((after, missed), (stored[2].id(), Some(3)));
-            }
-            other => panic!("expected a loss, got {other:?}"),
-        }
-        for i in 6..10 {
-            assert_eq!(event_id(step(&mut follow).await), format!("r{i}"));
-        }
+        assert_eq!(lost(step(&mut follow).await), (stored[2].id(), Some(3)));
+        assert_eq!(events(&mut follow, 4).await, names("r", 6..10));
     }
 
     #[tokio::test]
