@@ -7,7 +7,7 @@ mod common;
 use cloudevent_player::core::cloudevent::{Mode, decode_structured};
 use cloudevent_player::core::envelope::RequestRecord;
 use cloudevent_player::core::id::EventId;
-use cloudevent_player::server::event_log::{Batch, EventLog, MemoryLog, Range, RedisLog};
+use cloudevent_player::server::event_log::{Batch, EventLog, MemoryLog, Range, RedisLog, missed};
 use cloudevent_player::server::hub::{Hub, Message};
 use std::sync::Arc;
 use std::time::Duration;
@@ -65,6 +65,8 @@ contract!(
     concurrent_batches_are_stored_whole,
     stats_count_bounds_totals_and_issued_ids,
     health_is_ok_while_the_backend_answers,
+    counts_the_events_issued_up_to_any_id,
+    counts_what_a_reader_after_an_evicted_id_missed,
 );
 
 fn batch(ids: &[&str]) -> Batch {
@@ -227,6 +229,48 @@ async fn history_stays_near_capacity_and_keeps_the_newest_events(kind: Kind) {
         b.log.range(Range { after: Some(after), limit: usize::MAX, ..Range::default() }).await.unwrap();
     let suffix: Vec<EventId> = page.entries.iter().map(|e| e.id()).collect();
     assert_eq!(suffix, kept[kept.len() / 2 + 1..], "replay after a kept id is the exact suffix");
+}
+
+async fn counts_the_events_issued_up_to_any_id(kind: Kind) {
+    let Some(b) = backend(kind, 1000, "issued").await else { return };
+    let mut issued = Vec::new();
+    for round in 0..20 {
+        issued.extend(append_names(&b.log, &names(1 + round % 5, &format!("{round}-"))).await);
+    }
+    b.log.clear().await.unwrap();
+    issued.extend(append_names(&b.log, &names(3, "late-")).await);
+    let mut probes = vec![EventId::ZERO, issued[0].predecessor(), EventId::MAX.predecessor()];
+    for id in &issued {
+        probes.extend([*id, id.successor(), EventId::new(id.ms, id.seq + 7), EventId::new(id.ms + 1, 0)]);
+    }
+    let counts = b.log.issued_through(probes.clone()).await.unwrap();
+    for (probe, count) in probes.iter().zip(counts) {
+        let expected = issued.iter().filter(|id| *id <= probe).count() as u64;
+        assert_eq!(count, Some(expected), "ids issued up to {probe}");
+    }
+}
+
+async fn counts_what_a_reader_after_an_evicted_id_missed(kind: Kind) {
+    let capacity = 10;
+    let Some(b) = backend(kind, capacity, "missed").await else { return };
+    let mut issued = Vec::new();
+    for round in 0..40 {
+        issued.extend(append_names(&b.log, &names(1 + round % 9, &format!("{round}-"))).await);
+    }
+    let stats = b.log.stats().await.unwrap();
+    let first_kept = stats.first_id.unwrap();
+    let kept = issued.iter().filter(|id| **id >= first_kept).count();
+    assert!(kept < issued.len(), "the history dropped events");
+    let through = first_kept.predecessor();
+    for at in [0, 1, issued.len() / 2, issued.len() - kept - 1] {
+        let expected = (issued.len() - kept - at - 1) as u64;
+        let count = missed(&*b.log, issued[at], through, stats.cleared_through).await.unwrap();
+        assert_eq!(count, Some(expected), "after the {at}th of {} issued, {kept} kept", issued.len());
+    }
+    b.log.clear().await.unwrap();
+    let cleared = b.log.stats().await.unwrap().cleared_through;
+    let count = missed(&*b.log, issued[0], *issued.last().unwrap(), cleared).await.unwrap();
+    assert_eq!(count, Some(0), "what a clear removed is not counted as missed");
 }
 
 async fn clear_empties_the_history_publishes_cleared_and_never_reuses_ids(kind: Kind) {

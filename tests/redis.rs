@@ -93,6 +93,8 @@ async fn an_id_trimmed_from_the_redis_history_gets_a_gap_then_what_is_left() {
     let gap = sse.next_non_ping().await;
     assert_eq!(gap.event.as_deref(), Some("gap"));
     assert_eq!(data(&gap)["reason"], "history_exceeded");
+    let dropped = posted.len() - kept.len() - 1;
+    assert_eq!(data(&gap)["missed"], dropped, "every event after posted[0] and before the history: {gap:?}");
     assert_eq!(ids(&sse.events(kept.len()).await), kept);
 }
 
@@ -196,6 +198,8 @@ async fn a_stream_whose_server_fell_behind_the_history_gets_a_gap_then_what_is_l
     let gap = sse.next_non_ping().await;
     assert_eq!(gap.event.as_deref(), Some("gap"), "the tail must not have read the refill: {gap:?}");
     assert_eq!(data(&gap)["reason"], "history_exceeded");
+    assert_eq!(data(&gap)["last_event_id"], first[0]);
+    assert_eq!(data(&gap)["missed"], 300 - kept.len(), "the refill less what the history kept: {gap:?}");
     assert_eq!(ids(&sse.events(kept.len()).await), kept, "then every event the history still holds");
     let sentinel = server.post_batch(&batch("sentinel", 1)).await;
     next_event_is(&mut sse, &sentinel).await;

@@ -77,6 +77,8 @@ async fn an_id_older_than_the_history_gets_a_gap_then_what_is_left() {
     let gap = sse.next_non_ping().await;
     assert_eq!(gap.event.as_deref(), Some("gap"));
     assert_eq!(data(&gap)["reason"], "history_exceeded");
+    assert_eq!(data(&gap)["last_event_id"], ids[0]);
+    assert_eq!(data(&gap)["missed"], 4, "ids[1] to ids[4] were dropped: {gap:?}");
     assert_eq!(self::ids(&sse.events(5).await), ids[5..].to_vec());
 }
 
@@ -88,6 +90,7 @@ async fn an_id_from_another_history_gets_a_gap_and_the_whole_history() {
     let gap = sse.next_non_ping().await;
     assert_eq!(gap.event.as_deref(), Some("gap"));
     assert_eq!(data(&gap)["reason"], "unknown_id");
+    assert_eq!(data(&gap)["missed"], Value::Null, "another history's events cannot be counted");
     assert_eq!(self::ids(&sse.events(3).await), ids);
 }
 
@@ -110,6 +113,23 @@ async fn without_replay_the_stream_is_live_only() {
     assert_eq!(ids(&sse.events(1).await), live);
 }
 
+/// 10,000 events of 2 KB (20 MB of frames, more than socket buffers hold), ids `<prefix><round>-<i>`.
+async fn post_burst(server: &Server, prefix: &str) -> Vec<String> {
+    let padding = "x".repeat(2000);
+    let mut posted = Vec::new();
+    for round in 0..25 {
+        let events: Vec<Value> = (0..400)
+            .map(|i| {
+                let mut e = event(&format!("{prefix}{round}-{i}"));
+                e["data"] = json!({ "pad": padding });
+                e
+            })
+            .collect();
+        posted.extend(server.post_batch(&events).await);
+    }
+    posted
+}
+
 #[tokio::test]
 async fn a_reader_that_stalls_never_holds_back_the_others() {
     let server = Server::start(&[]).await;
@@ -118,18 +138,7 @@ async fn a_reader_that_stalls_never_holds_back_the_others() {
     let mut stalled = server.stream("", None).await;
     let mut fast = server.stream("", None).await;
     let reader = tokio::spawn(async move { ids(&fast.events(10_000).await) });
-    let padding = "x".repeat(2000);
-    let mut posted = Vec::new();
-    for round in 0..25 {
-        let events: Vec<Value> = (0..400)
-            .map(|i| {
-                let mut e = event(&format!("b{round}-{i}"));
-                e["data"] = json!({ "pad": padding });
-                e
-            })
-            .collect();
-        posted.extend(server.post_batch(&events).await);
-    }
+    let posted = post_burst(&server, "b").await;
     assert_eq!(reader.await.unwrap(), posted, "the fast reader got the whole burst in order");
     let caught_up = stalled.events(10_000).await;
     assert_eq!(ids(&caught_up), posted, "the stalled reader catches up from the history, in order");
@@ -140,6 +149,34 @@ async fn a_reader_that_stalls_never_holds_back_the_others() {
         .and_then(|v| v.trim().parse().ok())
         .expect("lag counter");
     assert!(catchups >= 1, "the stalled reader lagged and caught up: {metrics}");
+}
+
+#[tokio::test]
+async fn a_reader_stalled_past_the_history_is_told_exactly_how_many_it_missed() {
+    let server = Server::start(&["--history", "5"]).await;
+    // Never read during the burst: 20 MB of frames overflow its socket buffers, so by the time it
+    // reads on, the history has dropped what it did not get.
+    let mut stalled = server.stream("", None).await;
+    let posted = post_burst(&server, "s").await;
+    let (mut given, mut missed) = (Vec::new(), 0);
+    while given.last() != posted.last() {
+        let frame = stalled.next_non_ping().await;
+        match frame.event.as_deref() {
+            Some("cloudevent") => given.push(frame.id.clone().unwrap()),
+            Some("gap") => {
+                let gap = data(&frame);
+                assert_eq!(gap["reason"], "history_exceeded");
+                assert_eq!(gap["last_event_id"].as_str(), given.last().map(String::as_str));
+                missed += gap["missed"].as_u64().unwrap_or_else(|| panic!("a counted gap: {gap}"));
+            }
+            other => panic!("unexpected frame {other:?}"),
+        }
+    }
+    assert!(missed > 0, "the reader fell past the history");
+    assert_eq!(given.len() as u64 + missed, posted.len() as u64, "every event given or counted missing");
+    assert_eq!(given[given.len() - 5..], posted[posted.len() - 5..], "the history's last five, in order");
+    let order: std::collections::HashMap<&String, usize> = posted.iter().zip(0..).collect();
+    assert!(given.windows(2).all(|w| order[&w[0]] < order[&w[1]]), "in order, none twice");
 }
 
 #[tokio::test]

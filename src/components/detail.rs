@@ -7,6 +7,7 @@ use crate::client::dom::{copy_text, origin};
 use crate::core::cloudevent::{CloudEvent, Mode};
 use crate::core::compose::Draft;
 use crate::core::curl::to_curl;
+use crate::core::data_view::DataView;
 use crate::core::id::EventId;
 use leptos::either::{Either, EitherOf3};
 use leptos::prelude::*;
@@ -60,21 +61,6 @@ fn text_of(value: &Value) -> String {
     }
 }
 
-/// How the data reads best: pretty JSON, text, or base64 with its decoded size.
-fn data_view(event: &CloudEvent) -> (String, &'static str) {
-    if let Some(Value::String(encoded)) = event.attribute("data_base64") {
-        let size = encoded.len() / 4 * 3 - encoded.chars().rev().take_while(|c| *c == '=').count();
-        return (format!("{encoded}\n\n({size} bytes, base64)"), "base64");
-    }
-    match event.attribute("data") {
-        None => ("(no data)".into(), "none"),
-        Some(Value::String(text)) if !matches!(event.datacontenttype(), None | Some("application/json")) => {
-            (text.clone(), "text")
-        }
-        Some(json) => (serde_json::to_string_pretty(json).unwrap_or_default(), "json"),
-    }
-}
-
 #[component]
 fn EventDetail(
     id: EventId,
@@ -87,18 +73,15 @@ fn EventDetail(
         .filter_map(|name| event.attribute(name).map(|v| (name.to_string(), text_of(v))))
         .map(|(name, value)| view! { <tr><th>{name}</th><td>{value}</td></tr> })
         .collect_view();
-    let extensions: Vec<(String, String)> = event
-        .as_map()
-        .iter()
-        .filter(|(name, _)| !STANDARD.contains(&name.as_str()) && *name != "data" && *name != "data_base64")
-        .map(|(name, value)| (name.clone(), text_of(value)))
-        .collect();
+    let extensions: Vec<(String, String)> =
+        event.extensions().map(|(name, value)| (name.to_owned(), text_of(value))).collect();
     let has_extensions = !extensions.is_empty();
     let extensions = extensions
         .into_iter()
         .map(|(name, value)| view! { <tr><th>{name}</th><td>{value}</td></tr> })
         .collect_view();
-    let (data, kind) = data_view(&event);
+    let data = DataView::of(&event);
+    let (data, kind) = (data.text(), data.kind());
     let json = serde_json::to_string_pretty(&event).unwrap_or_default();
     let url = format!("{}/", origin());
     let curl_binary = to_curl(&event, Mode::Binary, &url);

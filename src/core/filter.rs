@@ -51,10 +51,9 @@ impl Filter {
     pub fn from_query(query: &str) -> Self {
         let mut filter = Self::default();
         let query = query.strip_prefix('?').unwrap_or(query);
-        for pair in query.split('&').filter(|pair| !pair.is_empty()) {
-            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-            let value = decode(value);
-            match decode(key).as_str() {
+        for (key, value) in form_urlencoded::parse(query.as_bytes()) {
+            let value = value.into_owned();
+            match &*key {
                 "type" => filter.ty = value,
                 "source" => filter.source = value,
                 "subject" => filter.subject = value,
@@ -77,32 +76,24 @@ impl Filter {
     /// form-urlencoded (`*` kept readable). `from_query(&f.to_query()) == f` for every filter whose
     /// extension names contain no `=`.
     pub fn to_query(&self) -> String {
-        let mut query = String::new();
-        let mut put = |key: &str, value: &str| {
-            if !query.is_empty() {
-                query.push('&');
-            }
-            query.push_str(key);
-            query.push('=');
-            encode_into(&mut query, value);
-        };
+        let mut query = form_urlencoded::Serializer::new(String::new());
         let texts =
             [("type", &self.ty), ("source", &self.source), ("subject", &self.subject), ("q", &self.text)];
         for (key, value) in texts {
             if !value.is_empty() {
-                put(key, value);
+                query.append_pair(key, value);
             }
         }
         if let Some(from) = self.from_ms {
-            put("from", &from.to_string());
+            query.append_pair("from", &from.to_string());
         }
         if let Some(to) = self.to_ms {
-            put("to", &to.to_string());
+            query.append_pair("to", &to.to_string());
         }
         for (name, pattern) in &self.extensions {
-            put("ext", &format!("{name}={pattern}"));
+            query.append_pair("ext", &format!("{name}={pattern}"));
         }
-        query
+        query.finish()
     }
 
     /// Parses the extension text box: `name=pattern` pairs separated by commas or whitespace. Pairs
@@ -126,12 +117,8 @@ impl Filter {
     /// Compiles the patterns and case-folds the text once, so matching an event allocates nothing
     /// (except to print an integer extension value).
     pub fn compile(&self) -> Matcher {
-        // Every event has a type and a source, so an all-`*` pattern for them constrains nothing.
-        let any_value = |pattern: &str| (!pattern.bytes().all(|b| b == b'*')).then(|| Glob::new(pattern));
         Matcher {
-            ty: any_value(&self.ty),
-            source: any_value(&self.source),
-            subject: (!self.subject.is_empty()).then(|| Glob::new(&self.subject)),
+            attributes: Criteria::new(&self.ty, &self.source, &self.subject),
             text: (!self.text.is_empty()).then(|| fold_case(&self.text)),
             from_ms: self.from_ms,
             to_ms: self.to_ms,
@@ -167,9 +154,7 @@ impl Searchable {
 /// A compiled [`Filter`], built by [`Filter::compile`] once per filter change and then run per event.
 #[derive(Debug, Clone)]
 pub struct Matcher {
-    ty: Option<Glob>,
-    source: Option<Glob>,
-    subject: Option<Glob>,
+    attributes: Criteria,
     /// Case-folded search text.
     text: Option<String>,
     from_ms: Option<i64>,
@@ -185,22 +170,53 @@ impl Matcher {
         let event = &item.event;
         self.from_ms.is_none_or(|from| received >= from)
             && self.to_ms.is_none_or(|to| received < to)
-            && self.ty.as_ref().is_none_or(|glob| glob.is_match(event.ty()))
-            && self.source.as_ref().is_none_or(|glob| glob.is_match(event.source()))
-            && self.subject.as_ref().is_none_or(|glob| event.subject().is_some_and(|s| glob.is_match(s)))
+            && self.attributes.matches(event)
             && self.extensions.iter().all(|(name, glob)| extension_matches(event, name, glob))
             && self.text.as_deref().is_none_or(|text| item.search.contains(text))
     }
 
     /// Whether every event matches, so a caller can skip filtering altogether.
     pub fn is_all(&self) -> bool {
-        self.ty.is_none()
-            && self.source.is_none()
-            && self.subject.is_none()
+        self.attributes.is_all()
             && self.text.is_none()
             && self.from_ms.is_none()
             && self.to_ms.is_none()
             && self.extensions.is_empty()
+    }
+}
+
+/// Patterns for `type`, `source` and `subject` (`*` wildcards, case-sensitive), AND-combined: the
+/// filter bar's attribute fields, and `?type=&source=&subject=` of `/stream` and
+/// `/api/events/wait`, so a pattern means the same in the page, in a stream and in a wait.
+#[derive(Debug, Clone, Default)]
+pub struct Criteria {
+    ty: Option<Glob>,
+    source: Option<Glob>,
+    subject: Option<Glob>,
+}
+
+impl Criteria {
+    /// An empty pattern constrains nothing (`?type=&source=x` filters by source only).
+    pub fn new(ty: &str, source: &str, subject: &str) -> Self {
+        // Every event has a type and a source, so an all-`*` pattern for them constrains nothing.
+        let any_value = |pattern: &str| (!pattern.bytes().all(|b| b == b'*')).then(|| Glob::new(pattern));
+        Self {
+            ty: any_value(ty),
+            source: any_value(source),
+            subject: (!subject.is_empty()).then(|| Glob::new(subject)),
+        }
+    }
+
+    /// An event without a subject never matches a subject pattern, not even `*`.
+    pub fn matches(&self, event: &CloudEvent) -> bool {
+        self.ty.as_ref().is_none_or(|glob| glob.is_match(event.ty()))
+            && self.source.as_ref().is_none_or(|glob| glob.is_match(event.source()))
+            && self.subject.as_ref().is_none_or(|glob| event.subject().is_some_and(|s| glob.is_match(s)))
+    }
+
+    /// Whether every event matches.
+    pub fn is_all(&self) -> bool {
+        self.ty.is_none() && self.source.is_none() && self.subject.is_none()
     }
 }
 
@@ -233,54 +249,6 @@ fn fold_case(text: &str) -> String {
 /// A `from`/`to` value: Unix milliseconds, or an RFC 3339 timestamp.
 fn parse_time(value: &str) -> Option<i64> {
     value.parse::<i64>().ok().or_else(|| unix_millis(value))
-}
-
-/// Decodes one form-urlencoded name or value (WHATWG URL, `application/x-www-form-urlencoded`
-/// parsing): `+` is a space, `%` with two hex digits is a byte, any other `%` stays literal.
-fn decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut at = 0;
-    while at < bytes.len() {
-        let byte = match bytes[at] {
-            b'+' => b' ',
-            b'%' => match (bytes.get(at + 1).and_then(hex), bytes.get(at + 2).and_then(hex)) {
-                (Some(high), Some(low)) => {
-                    at += 2;
-                    high << 4 | low
-                }
-                _ => b'%',
-            },
-            other => other,
-        };
-        out.push(byte);
-        at += 1;
-    }
-    match String::from_utf8(out) {
-        Ok(text) => text,
-        Err(error) => String::from_utf8_lossy(error.as_bytes()).into_owned(),
-    }
-}
-
-fn hex(digit: &u8) -> Option<u8> {
-    char::from(*digit).to_digit(16).map(|d| d as u8)
-}
-
-/// Appends `text` form-urlencoded (WHATWG `application/x-www-form-urlencoded` serializer): ASCII
-/// alphanumerics and `*-._` as is, space as `+`, every other byte as `%XX`.
-fn encode_into(out: &mut String, text: &str) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    for &byte in text.as_bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => out.push(char::from(byte)),
-            b' ' => out.push('+'),
-            _ => {
-                out.push('%');
-                out.push(char::from(HEX[usize::from(byte >> 4)]));
-                out.push(char::from(HEX[usize::from(byte & 0xf)]));
-            }
-        }
-    }
 }
 
 #[cfg(test)]
@@ -340,6 +308,16 @@ mod tests {
         let filter = Filter { ty: "*".into(), source: "**".into(), ..Filter::default() };
         assert!(filter.compile().is_all());
         assert!(!Filter { subject: "*".into(), ..Filter::default() }.compile().is_all());
+    }
+
+    #[test]
+    fn criteria_alone_treat_empty_patterns_as_unset() {
+        let e = item(1, json!({"subject": "orders/42"})).event;
+        assert!(Criteria::new("", "", "").is_all());
+        assert!(Criteria::new("", "https://example.com/*", "").matches(&e));
+        assert!(!Criteria::new("", "https://example.org/*", "").matches(&e));
+        assert!(Criteria::new("com.example.*", "", "orders/*").matches(&e));
+        assert!(!Criteria::new("", "", "*").matches(&item(1, json!({})).event));
     }
 
     #[test]

@@ -24,6 +24,8 @@ pub enum IdError {
 impl EventId {
     /// The smallest id; every issued id is greater.
     pub const ZERO: EventId = EventId { ms: 0, seq: 0 };
+    /// The largest id; never issued (the clock would have to read the year 584 million).
+    pub const MAX: EventId = EventId { ms: u64::MAX, seq: u64::MAX };
 
     pub const fn new(ms: u64, seq: u64) -> Self {
         Self { ms, seq }
@@ -34,6 +36,69 @@ impl EventId {
     /// the previous last id is known or the clock has moved on.
     pub fn next(self, now_ms: u64) -> Self {
         if now_ms > self.ms { Self { ms: now_ms, seq: 0 } } else { Self { ms: self.ms, seq: self.seq + 1 } }
+    }
+
+    /// The smallest id after `self`, crossing into the next millisecond after the largest sequence;
+    /// [`EventId::MAX`] stays itself. Turns "after `self`" into an inclusive bound (Redis `XRANGE`).
+    pub fn successor(self) -> Self {
+        match self.seq.checked_add(1) {
+            Some(seq) => Self { seq, ..self },
+            None if self.ms < u64::MAX => Self { ms: self.ms + 1, seq: 0 },
+            None => self,
+        }
+    }
+
+    /// The largest id before `self`, crossing into the previous millisecond at sequence 0;
+    /// [`EventId::ZERO`] stays itself. Turns "before `self`" into an inclusive bound, and "from
+    /// `self` on" into "after its predecessor".
+    pub fn predecessor(self) -> Self {
+        match self.seq.checked_sub(1) {
+            Some(seq) => Self { seq, ..self },
+            None if self.ms > 0 => Self { ms: self.ms - 1, seq: u64::MAX },
+            None => self,
+        }
+    }
+}
+
+/// Where a run of ids starts in the count of ids a history issued. A run is dense: the same
+/// millisecond, `seq` going up by one (as [`EventId::next`] and Redis issue them, until a Redis
+/// clear marker takes a `seq`), so one mark per run counts any id exactly: how many events a
+/// reader missed (`gap` frames).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mark {
+    /// The run's first id.
+    pub start: EventId,
+    /// Its 1-based ordinal among the ids issued.
+    pub first: u64,
+}
+
+impl Mark {
+    /// Whether `id`, issued right after `previous` (`None` for the first), starts a run.
+    pub fn starts_run(previous: Option<EventId>, id: EventId) -> bool {
+        previous.is_none_or(|p| p.ms != id.ms || p.seq.checked_add(1) != Some(id.seq))
+    }
+
+    /// How many ids were issued up to and including `id`, given `floor`, the last mark at or
+    /// before `id`, `next_first`, the `first` of the mark after `id` (of the oldest mark kept
+    /// when there is no floor), and `total` issued. `None` when the marks no longer reach back
+    /// to `id`.
+    pub fn issued_through(
+        id: EventId,
+        floor: Option<Mark>,
+        next_first: Option<u64>,
+        total: u64,
+    ) -> Option<u64> {
+        let next_first = next_first.unwrap_or(total + 1);
+        let Some(floor) = floor else {
+            // Before every mark: nothing was issued yet if the marks go back to the first id.
+            return (next_first == 1).then_some(0);
+        };
+        let last = next_first.saturating_sub(1);
+        Some(if id.ms == floor.start.ms {
+            floor.first.saturating_add(id.seq.saturating_sub(floor.start.seq)).min(last)
+        } else {
+            last
+        })
     }
 }
 
@@ -122,6 +187,69 @@ mod tests {
     }
 
     #[test]
+    fn successor_and_predecessor_cross_millisecond_bounds() {
+        assert_eq!(EventId::new(5, 1).successor(), EventId::new(5, 2));
+        assert_eq!(EventId::new(5, u64::MAX).successor(), EventId::new(6, 0));
+        assert_eq!(EventId::new(5, 0).predecessor(), EventId::new(4, u64::MAX));
+        assert_eq!(EventId::new(5, 3).predecessor(), EventId::new(5, 2));
+    }
+
+    #[test]
+    fn successor_and_predecessor_saturate_at_the_ends() {
+        assert_eq!(EventId::MAX.successor(), EventId::MAX);
+        assert_eq!(EventId::ZERO.predecessor(), EventId::ZERO);
+        assert_eq!(EventId::new(u64::MAX, 7).successor(), EventId::new(u64::MAX, 8));
+        assert_eq!(EventId::new(0, 7).predecessor(), EventId::new(0, 6));
+    }
+
+    /// Marks of `issued` (in order) and the count `Mark::issued_through` gives for `id`.
+    fn count(issued: &[EventId], id: EventId) -> Option<u64> {
+        let mut marks = Vec::new();
+        for (i, &issued_id) in issued.iter().enumerate() {
+            if Mark::starts_run(i.checked_sub(1).map(|p| issued[p]), issued_id) {
+                marks.push(Mark { start: issued_id, first: i as u64 + 1 });
+            }
+        }
+        let at = marks.partition_point(|m| m.start <= id);
+        let floor = at.checked_sub(1).map(|f| marks[f]);
+        Mark::issued_through(id, floor, marks.get(at).map(|m| m.first), issued.len() as u64)
+    }
+
+    #[test]
+    fn marks_count_the_ids_issued_up_to_any_id() {
+        let issued =
+            [(10, 0), (10, 1), (10, 2), (12, 0), (15, 0), (15, 1)].map(|(ms, seq)| EventId::new(ms, seq));
+        for (probe, expected) in [
+            ((9, 0), 0),
+            ((10, 0), 1),
+            ((10, 2), 3),
+            ((10, 9), 3),
+            ((11, 0), 3),
+            ((12, 0), 4),
+            ((15, 1), 6),
+            ((99, 0), 6),
+        ] {
+            assert_eq!(count(&issued, EventId::new(probe.0, probe.1)), Some(expected), "{probe:?}");
+        }
+    }
+
+    #[test]
+    fn a_seq_taken_by_something_else_starts_a_new_run() {
+        // Redis: events 7-0 and 7-1, a clear marker at 7-2, then events 7-3 and 7-4.
+        let issued = [(7, 0), (7, 1), (7, 3), (7, 4)].map(|(ms, seq)| EventId::new(ms, seq));
+        assert!(Mark::starts_run(Some(issued[1]), issued[2]));
+        assert_eq!(count(&issued, EventId::new(7, 2)), Some(2));
+        assert_eq!(count(&issued, EventId::new(7, 3)), Some(3));
+    }
+
+    #[test]
+    fn without_a_floor_the_count_is_known_only_if_the_marks_reach_the_first_id() {
+        assert_eq!(Mark::issued_through(EventId::new(1, 0), None, Some(1), 5), Some(0));
+        assert_eq!(Mark::issued_through(EventId::new(1, 0), None, Some(40), 50), None, "marks trimmed");
+        assert_eq!(Mark::issued_through(EventId::new(1, 0), None, None, 0), Some(0), "nothing issued");
+    }
+
+    #[test]
     fn serializes_as_a_json_string() {
         let id = EventId::new(5, 6);
         assert_eq!(serde_json::to_string(&id).unwrap(), "\"5-6\"");
@@ -134,6 +262,37 @@ mod tests {
         fn display_then_parse_is_identity(ms: u64, seq: u64) {
             let id = EventId::new(ms, seq);
             prop_assert_eq!(id.to_string().parse::<EventId>().unwrap(), id);
+        }
+
+        #[test]
+        fn successor_and_predecessor_are_the_neighbours(ms: u64, seq: u64) {
+            let id = EventId::new(ms, seq);
+            if id != EventId::MAX {
+                prop_assert!(id.successor() > id);
+                prop_assert_eq!(id.successor().predecessor(), id);
+            }
+            if id != EventId::ZERO {
+                prop_assert!(id.predecessor() < id);
+                prop_assert_eq!(id.predecessor().successor(), id);
+            }
+        }
+
+        #[test]
+        fn marks_agree_with_counting_the_issued_ids(
+            clock in proptest::collection::vec((0u64..40, 0u64..3), 1..60),
+            probe: (u64, u64),
+        ) {
+            // `skip` > 0 leaves seqs out, as a Redis clear marker does.
+            let mut issued = Vec::new();
+            let mut last = EventId::new(5, 0);
+            for (now, skip) in clock {
+                last = last.next(now);
+                last.seq += if last.seq > 0 { skip } else { 0 };
+                issued.push(last);
+            }
+            let id = EventId::new(probe.0 % 45, probe.1 % 12);
+            let expected = issued.iter().filter(|i| **i <= id).count() as u64;
+            prop_assert_eq!(count(&issued, id), Some(expected));
         }
 
         #[test]

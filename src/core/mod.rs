@@ -6,6 +6,7 @@ pub mod cloudevent;
 pub mod compose;
 pub mod connection;
 pub mod curl;
+pub mod data_view;
 pub mod envelope;
 pub mod filter;
 pub mod glob;

@@ -38,7 +38,7 @@ pub struct EventView {
     capacity: usize,
     filter: Filter,
     matcher: Matcher,
-    /// Hash of `(source, id)` -> rows held with that key (a hash, not two strings per event).
+    /// Digest of `CloudEvent::duplicate_key` -> rows held with that key (a hash, not two strings per event).
     keys: HashMap<u64, u32>,
     last_id: Option<EventId>,
     /// Events added since the page loaded (not reduced by eviction).
@@ -98,7 +98,7 @@ impl EventView {
             self.last_id = Some(id);
         }
         self.received += 1;
-        let seen = self.keys.entry(event.duplicate_key()).or_insert(0);
+        let seen = self.keys.entry(event.duplicate_key().digest()).or_insert(0);
         *seen += 1;
         let gap_before = if newest { self.pending_gap.take() } else { None };
         let row = Arc::new(Row { duplicate: *seen > 1, gap_before, item: Searchable::new(id, event) });
@@ -136,7 +136,7 @@ impl EventView {
         if self.shown.front().is_some_and(|s| Arc::ptr_eq(s, &oldest)) {
             self.shown.pop_front();
         }
-        let key = oldest.event().duplicate_key();
+        let key = oldest.event().duplicate_key().digest();
         if let Some(count) = self.keys.get_mut(&key) {
             *count -= 1;
             if *count == 0 {

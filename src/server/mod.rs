@@ -7,6 +7,7 @@ pub mod connections;
 pub mod encoding;
 pub mod error;
 pub mod event_log;
+pub mod follow;
 pub mod hub;
 pub mod ingest;
 pub mod metrics;

@@ -1,15 +1,14 @@
 //! `GET /stream` (DESIGN §4): replay, then live frames from the hub, with pings. A subscriber that
 //! lags behind the broadcast buffer catches up from the log; only past the history does it get a `gap`.
 
-use crate::core::cloudevent::CloudEvent;
-use crate::core::glob::Glob;
+use crate::core::filter::Criteria;
 use crate::core::id::EventId;
 use crate::core::sse::Frame;
 use crate::server::AppState;
 use crate::server::api::parse_id;
 use crate::server::error::{ApiError, Result};
-use crate::server::event_log::{EventLog, HistoryStats, Range};
-use crate::server::hub::Message;
+use crate::server::event_log::HistoryStats;
+use crate::server::follow::{Follow, Loss, Step};
 use crate::server::ingest::now_rfc3339;
 use crate::server::metrics::Metrics;
 use axum::Router;
@@ -24,14 +23,11 @@ use serde_json::json;
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::broadcast::{self, error::RecvError};
 use tokio::time::{Instant, Interval, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 
 /// Client reconnect delay announced in the first frame (ms).
 pub const RETRY_MS: u64 = 3000;
-/// History page size while replaying or catching up.
-const PAGE: usize = 1000;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/stream", get(get_stream))
@@ -47,30 +43,6 @@ pub struct StreamQuery {
     ty: Option<String>,
     source: Option<String>,
     subject: Option<String>,
-}
-
-/// `?type=`, `?source=`, `?subject=` with `*` wildcards, AND-combined. Shared by `/stream` and
-/// `/api/events/wait`, so a filter means the same on both.
-#[derive(Debug, Default)]
-pub struct StreamFilter {
-    ty: Option<Glob>,
-    source: Option<Glob>,
-    subject: Option<Glob>,
-}
-
-impl StreamFilter {
-    /// A filter from the query values; an absent or empty one does not filter (`?type=&source=x`).
-    pub fn new(ty: Option<&str>, source: Option<&str>, subject: Option<&str>) -> Self {
-        let glob = |pattern: Option<&str>| pattern.filter(|p| !p.is_empty()).map(Glob::new);
-        Self { ty: glob(ty), source: glob(source), subject: glob(subject) }
-    }
-
-    /// An event without a subject never matches a subject filter.
-    pub fn matches(&self, event: &CloudEvent) -> bool {
-        self.ty.as_ref().is_none_or(|g| g.is_match(event.ty()))
-            && self.source.as_ref().is_none_or(|g| g.is_match(event.source()))
-            && self.subject.as_ref().is_none_or(|g| event.subject().is_some_and(|s| g.is_match(s)))
-    }
 }
 
 /// Where a stream starts.
@@ -112,11 +84,10 @@ async fn get_stream(
 ) -> Result<Response> {
     let Query(query) = raw.map_err(|e| ApiError::BadQuery(e.body_text()))?;
     let start = parse_start(&headers, &query)?;
-    let filter = StreamFilter::new(query.ty.as_deref(), query.source.as_deref(), query.subject.as_deref());
-    // Subscribe before reading the history: nothing appended in between can be missed.
-    let rx = state.hub.subscribe();
-    let stats = state.log.stats().await?;
-    let mut subscription = Subscription::new(&state, rx, filter, &stats);
+    let criteria = criteria(query.ty.as_deref(), query.source.as_deref(), query.subject.as_deref());
+    let (follow, stats) =
+        Follow::subscribe(Arc::clone(&state.log), &state.hub, Arc::clone(&state.metrics), criteria).await?;
+    let mut subscription = Subscription::new(&state, follow, &stats);
     subscription.start(start, &stats).await?;
 
     let body = futures::stream::unfold(subscription, |mut s| async move {
@@ -132,6 +103,11 @@ async fn get_stream(
         Body::from_stream(body),
     )
         .into_response())
+}
+
+/// `?type=`, `?source=`, `?subject=` of `/stream` and `/api/events/wait`; absent is as empty.
+pub fn criteria(ty: Option<&str>, source: Option<&str>, subject: Option<&str>) -> Criteria {
+    Criteria::new(ty.unwrap_or_default(), source.unwrap_or_default(), subject.unwrap_or_default())
 }
 
 /// Counts the connection in `stream_clients` for as long as it lives.
@@ -150,44 +126,20 @@ impl Drop for ClientGuard {
     }
 }
 
-/// One client's position in the stream.
-///
-/// Memory: replay and catch-up read the history a page at a time and queue at most
-/// [`PENDING_BYTES`] (plus one event) before the client has taken them, and the ring holds only
-/// weak references (see `hub`), so a client that stops reading pins a small, fixed amount.
+/// One client's stream: control frames, then whatever its [`Follow`] gives, with pings.
 struct Subscription {
-    log: Arc<dyn EventLog>,
-    rx: broadcast::Receiver<Message>,
-    filter: StreamFilter,
+    follow: Follow,
     metrics: Arc<Metrics>,
     shutdown: CancellationToken,
     ping: Interval,
-    /// Frames ready to write (replay, catch-up, control frames), and their size.
+    /// Frames ready to write before the next step (`retry`, `connected`, an unknown id's `gap`).
     pending: VecDeque<Bytes>,
-    pending_bytes: usize,
-    /// Newest event id handled (sent or filtered out); catch-up resumes after it, and live events
-    /// at or below it were already given.
-    cursor: EventId,
-    /// Reading the history after `cursor` rather than the ring.
-    catching_up: bool,
-    /// Newest `cleared` already sent, so a clear seen during catch-up is not sent again live.
-    cleared_sent: Option<EventId>,
-    /// Shutting down: send what the history holds after `cursor`, then end.
     draining: bool,
-    done: bool,
     _guard: ClientGuard,
 }
 
-/// Frames queued ahead of the client before the history is read further.
-const PENDING_BYTES: usize = 256 * 1024;
-
 impl Subscription {
-    fn new(
-        state: &AppState,
-        rx: broadcast::Receiver<Message>,
-        filter: StreamFilter,
-        stats: &HistoryStats,
-    ) -> Self {
+    fn new(state: &AppState, follow: Follow, stats: &HistoryStats) -> Self {
         let period = state.config.ping_interval;
         let mut ping = tokio::time::interval_at(Instant::now() + period, period);
         ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
@@ -198,192 +150,90 @@ impl Subscription {
             "ping_interval_ms": duration_ms(period),
             "last_id": stats.last_id,
         });
-        let mut subscription = Self {
-            log: Arc::clone(&state.log),
-            rx,
-            filter,
+        let mut pending = VecDeque::new();
+        pending.push_back(Bytes::from(Frame::default().with_retry(RETRY_MS).encode()));
+        pending.push_back(frame("connected", connected));
+        Self {
+            follow,
             metrics: Arc::clone(&state.metrics),
             shutdown: state.shutdown.clone(),
             ping,
-            pending: VecDeque::new(),
-            pending_bytes: 0,
-            // Events issued before the snapshot are history, not live: a backend that publishes
-            // after storing (Redis, from its tail) may still deliver some of them to the hub.
-            cursor: stats.last_issued.max(stats.last_id).unwrap_or_default(),
-            catching_up: false,
-            cleared_sent: stats.cleared_through,
+            pending,
             draining: false,
-            done: false,
             _guard: ClientGuard::new(Arc::clone(&state.metrics)),
-        };
-        subscription.push(Bytes::from(Frame::default().with_retry(RETRY_MS).encode()));
-        subscription.push(frame("connected", connected));
-        subscription
-    }
-
-    fn push(&mut self, bytes: Bytes) {
-        self.pending_bytes += bytes.len();
-        self.pending.push_back(bytes);
+        }
     }
 
     /// Sets up the replay asked for. `stats` was read after subscribing.
     async fn start(&mut self, start: Start, stats: &HistoryStats) -> Result<()> {
         match start {
-            Start::Live | Start::Last(0) => Ok(()),
-            Start::Last(n) => {
-                let limit = n.min(stats.capacity.max(1));
-                let page = self.log.range(Range { limit, from_end: true, ..Range::default() }).await?;
-                if let Some(first) = page.entries.first() {
-                    self.replay_after(prev(first.id()));
-                }
-                Ok(())
-            }
+            Start::Live => {}
+            Start::Last(n) => self.follow.replay_last(n, stats.capacity).await?,
             Start::After(last) => {
                 let issued_here =
                     stats.origin <= last && stats.last_issued.is_none_or(|newest| last <= newest);
-                if !issued_here {
+                if issued_here {
+                    self.follow.resume_after(last);
+                } else {
                     self.gap(json!({"reason": "unknown_id", "last_event_id": last, "missed": null}));
-                    self.replay_after(EventId::ZERO);
-                    return Ok(());
+                    self.follow.replay_after(EventId::ZERO);
                 }
-                self.replay_after(last);
-                // A clear after `last` is news to this client, even one from before it connected.
-                self.cleared_sent = None;
-                self.report_losses(stats);
-                Ok(())
             }
         }
-    }
-
-    /// From now on, read the history after `after` until it is exhausted, then go live.
-    fn replay_after(&mut self, after: EventId) {
-        self.cursor = after;
-        self.catching_up = true;
-    }
-
-    /// Before reading the history after `cursor`: a `gap` if it dropped events after it, a
-    /// `cleared` if a clear removed some that were not reported yet.
-    fn report_losses(&mut self, stats: &HistoryStats) {
-        if stats.evicted_through.is_some_and(|evicted| evicted > self.cursor) {
-            self.gap(json!({"reason": "history_exceeded", "last_event_id": self.cursor, "missed": null}));
-        } else if stats.cleared_through.is_some_and(|cleared| cleared > self.cursor)
-            && stats.cleared_through > self.cleared_sent
-        {
-            self.cleared_sent = stats.cleared_through;
-            self.push(frame("cleared", json!({ "through": stats.cleared_through })));
-        }
+        Ok(())
     }
 
     fn gap(&mut self, data: serde_json::Value) {
         self.metrics.gaps.inc();
-        self.push(frame("gap", data));
+        self.pending.push_back(frame("gap", data));
     }
 
-    /// After a broadcast lag or an event already gone: resume from the history after `cursor`.
-    async fn catch_up(&mut self) {
-        self.metrics.lag_catchups.inc();
-        match self.log.stats().await {
-            Ok(stats) => self.report_losses(&stats),
-            Err(e) => {
-                self.gap(json!({"reason": "backend_unavailable", "last_event_id": self.cursor, "message": e.to_string()}));
-                return;
+    /// The frame of one step of the follow.
+    fn frame_of(&mut self, step: Step) -> Bytes {
+        match step {
+            Step::Event(entry) => entry.frame.clone(),
+            Step::Lost(Loss::HistoryExceeded { after, missed }) => {
+                self.metrics.gaps.inc();
+                frame("gap", json!({"reason": "history_exceeded", "last_event_id": after, "missed": missed}))
             }
-        }
-        self.catching_up = true;
-    }
-
-    /// Queues the next stored events after `cursor` that pass the filter, up to [`PENDING_BYTES`];
-    /// once the history has nothing more, goes live (or ends, when draining).
-    async fn read_history(&mut self) {
-        let range = Range { after: Some(self.cursor), limit: PAGE, ..Range::default() };
-        let page = match self.log.range(range).await {
-            Ok(page) => page,
-            Err(e) => {
-                self.gap(json!({"reason": "backend_unavailable", "last_event_id": self.cursor, "message": e.to_string()}));
-                self.catching_up = false;
-                self.done |= self.draining;
-                return;
+            Step::Lost(Loss::Unavailable { after, message }) => {
+                self.metrics.gaps.inc();
+                frame(
+                    "gap",
+                    json!({"reason": "backend_unavailable", "last_event_id": after, "message": message}),
+                )
             }
-        };
-        let mut more = page.has_more;
-        for (i, entry) in page.entries.iter().enumerate() {
-            if self.pending_bytes >= PENDING_BYTES {
-                more |= i < page.entries.len();
-                break;
-            }
-            self.cursor = entry.id();
-            if self.filter.matches(&entry.envelope.event) {
-                self.push(entry.frame.clone());
-            }
-        }
-        if !more {
-            self.catching_up = false;
-            self.done |= self.draining;
+            Step::Cleared { through } => frame("cleared", json!({ "through": through })),
+            Step::Rejected(bytes) => bytes,
         }
     }
 
     /// The next bytes to write, or `None` when the stream ends (after shutdown, once every
     /// stored event was given).
     async fn next(&mut self) -> Option<Bytes> {
+        if let Some(bytes) = self.pending.pop_front() {
+            self.metrics.frames_sent.inc();
+            return Some(bytes);
+        }
         loop {
-            if let Some(bytes) = self.pending.pop_front() {
-                self.pending_bytes -= bytes.len();
-                self.metrics.frames_sent.inc();
-                return Some(bytes);
-            }
-            if self.done {
-                return None;
-            }
-            if self.catching_up {
-                self.read_history().await;
-                continue;
-            }
             tokio::select! {
                 biased;
                 () = self.shutdown.cancelled(), if !self.draining => {
                     // Every event stored before shutdown began is in the history: send the rest.
                     self.draining = true;
-                    self.catching_up = true;
+                    self.follow.drain();
                 }
-                message = self.rx.recv() => match message {
-                    Ok(Message::Event(live)) => {
-                        if live.id <= self.cursor {
-                            continue;
-                        }
-                        let Some(entry) = live.entry() else {
-                            self.catch_up().await;
-                            continue;
-                        };
-                        self.cursor = live.id;
-                        if self.filter.matches(&entry.envelope.event) {
-                            self.push(entry.frame.clone());
-                        }
-                    }
-                    Ok(Message::Cleared { through }) => {
-                        if through.is_some() && through <= self.cleared_sent {
-                            continue;
-                        }
-                        self.cleared_sent = self.cleared_sent.max(through);
-                        self.cursor = self.cursor.max(through.unwrap_or_default());
-                        self.push(frame("cleared", json!({ "through": through })));
-                    }
-                    Ok(Message::Rejected(bytes)) => self.push(bytes),
-                    Ok(Message::Behind) | Err(RecvError::Lagged(_)) => self.catch_up().await,
-                    Err(RecvError::Closed) => self.done = true,
-                },
+                step = self.follow.next() => {
+                    let bytes = self.frame_of(step?);
+                    self.metrics.frames_sent.inc();
+                    return Some(bytes);
+                }
                 _ = self.ping.tick() => {
                     let ping = json!({"type": "ping", "timestamp": now_rfc3339()});
                     return Some(frame("ping", ping));
                 }
             }
         }
-    }
-}
-
-fn prev(id: EventId) -> EventId {
-    match id.seq.checked_sub(1) {
-        Some(seq) => EventId { seq, ..id },
-        None => EventId { ms: id.ms.saturating_sub(1), seq: u64::MAX },
     }
 }
 

@@ -1,13 +1,14 @@
 //! `GET /api/events/wait`: a long poll for the first event matching `/stream`'s server filters, so
 //! end-to-end tests can wait on the player instead of sleeping. Reads the log and the hub, never writes.
 
+use crate::core::filter::Criteria;
 use crate::core::id::EventId;
 use crate::server::AppState;
 use crate::server::api::parse_id;
 use crate::server::error::{ApiError, Result};
-use crate::server::event_log::{EventLog, Range};
-use crate::server::hub::{Entry, Message};
-use crate::server::stream::StreamFilter;
+use crate::server::follow::{Follow, Step};
+use crate::server::hub::Entry;
+use crate::server::stream::criteria;
 use axum::Json;
 use axum::Router;
 use axum::extract::rejection::QueryRejection;
@@ -16,14 +17,11 @@ use axum::routing::get;
 use serde::Deserialize;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::broadcast::error::RecvError;
 
 /// Wait when `timeout_ms` is absent.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Longest wait one request may ask for; keeps the poll under common proxy idle timeouts.
 pub const MAX_TIMEOUT_MS: u64 = 60_000;
-/// History page size while scanning.
-const PAGE: usize = 1000;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/api/events/wait", get(wait_event))
@@ -61,70 +59,34 @@ async fn wait_event(
     let Query(q) = raw.map_err(|e| ApiError::BadQuery(e.body_text()))?;
     let after = q.after.as_deref().map(|v| parse_id("after", v)).transpose()?;
     let timeout = parse_timeout(q.timeout_ms.as_deref())?;
-    let filter = StreamFilter::new(q.ty.as_deref(), q.source.as_deref(), q.subject.as_deref());
-    let found = tokio::time::timeout(timeout, first_match(&state, &filter, after)).await;
+    let criteria = criteria(q.ty.as_deref(), q.source.as_deref(), q.subject.as_deref());
+    let found = tokio::time::timeout(timeout, first_match(&state, criteria, after)).await;
     let entry = found.map_err(|_| {
         ApiError::Timeout(format!("no matching event within {}", humantime::format_duration(timeout)))
     })??;
     Ok(Json(serde_json::to_value(&entry.envelope).expect("an envelope always serializes")))
 }
 
-/// The first event after `after` (or after the newest stored when the call began) that `filter`
-/// matches. Subscribes before reading the log, as `/stream` does, so an event appended in between
-/// is found by the scan or by the hub, never by neither.
-async fn first_match(state: &AppState, filter: &StreamFilter, after: Option<EventId>) -> Result<Arc<Entry>> {
-    let mut cursor = match after {
-        Some(after) => after,
-        None => state.log.stats().await?.last_id.unwrap_or_default(),
-    };
-    let mut rx = state.hub.subscribe();
-    if let Some(entry) = scan(&*state.log, filter, &mut cursor).await? {
-        return Ok(entry);
+/// The first event after `after` (or after the newest issued when the call began) that `criteria`
+/// match, from the history or live, as `/stream` would give it: the same [`Follow`], so a publisher
+/// behind the history or a lagging subscription still finds what the history holds.
+async fn first_match(state: &AppState, criteria: Criteria, after: Option<EventId>) -> Result<Arc<Entry>> {
+    let (mut follow, _) =
+        Follow::subscribe(Arc::clone(&state.log), &state.hub, Arc::clone(&state.metrics), criteria).await?;
+    if let Some(after) = after {
+        follow.replay_after(after);
     }
     loop {
-        let message = tokio::select! {
+        let step = tokio::select! {
             biased;
             () = state.shutdown.cancelled() => return Err(ApiError::ShuttingDown),
-            message = rx.recv() => message,
+            step = follow.next() => step,
         };
-        match message {
-            Ok(Message::Event(live)) if live.id > cursor => match live.entry() {
-                Some(entry) => {
-                    cursor = entry.id();
-                    if filter.matches(&entry.envelope.event) {
-                        return Ok(entry);
-                    }
-                }
-                None => {
-                    if let Some(entry) = scan(&*state.log, filter, &mut cursor).await? {
-                        return Ok(entry);
-                    }
-                }
-            },
-            Ok(_) => {}
-            // Missed broadcasts are still in the history.
-            Err(RecvError::Lagged(_)) => {
-                if let Some(entry) = scan(&*state.log, filter, &mut cursor).await? {
-                    return Ok(entry);
-                }
-            }
-            Err(RecvError::Closed) => return Err(ApiError::ShuttingDown),
-        }
-    }
-}
-
-/// The first stored event after `cursor` that `filter` matches; `cursor` moves past what was read.
-async fn scan(log: &dyn EventLog, filter: &StreamFilter, cursor: &mut EventId) -> Result<Option<Arc<Entry>>> {
-    loop {
-        let page = log.range(Range { after: Some(*cursor), limit: PAGE, ..Range::default() }).await?;
-        for entry in page.entries {
-            *cursor = entry.id();
-            if filter.matches(&entry.envelope.event) {
-                return Ok(Some(entry));
-            }
-        }
-        if !page.has_more {
-            return Ok(None);
+        match step {
+            Some(Step::Event(entry)) => return Ok(entry),
+            // Losses, clears and rejections: nothing to answer yet; keep waiting for a match.
+            Some(Step::Lost(_) | Step::Cleared { .. } | Step::Rejected(_)) => {}
+            None => return Err(ApiError::ShuttingDown),
         }
     }
 }

@@ -3,6 +3,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use percent_encoding::{AsciiSet, CONTROLS, percent_decode, utf8_percent_encode};
 use serde_json::{Map, Value};
 
 use super::json::{self, JsonError};
@@ -154,24 +155,14 @@ fn header_value(raw: &[u8]) -> Result<String, String> {
     let raw = raw.trim_ascii();
     let unquoted = unquote(raw);
     let text = unquoted.as_deref().unwrap_or(raw);
-    let hex = |at: usize| text.get(at).and_then(|&b| char::from(b).to_digit(16));
-    let mut bytes = Vec::with_capacity(text.len());
-    let mut at = 0;
-    while let Some(&b) = text.get(at) {
-        if b == b'%' {
-            let (Some(high), Some(low)) = (hex(at + 1), hex(at + 2)) else {
-                return Err(format!(
-                    "'%' at position {at} is not followed by two hex digits (a literal % is sent as %25)"
-                ));
-            };
-            bytes.push((high * 16 + low) as u8);
-            at += 3;
-        } else {
-            bytes.push(b);
-            at += 1;
-        }
+    // `percent_decode` keeps a stray `%` as it is; the binding has no such leniency.
+    let hex = |at: usize| text.get(at).is_some_and(u8::is_ascii_hexdigit);
+    if let Some(at) = (0..text.len()).find(|&at| text[at] == b'%' && !(hex(at + 1) && hex(at + 2))) {
+        return Err(format!(
+            "'%' at position {at} is not followed by two hex digits (a literal % is sent as %25)"
+        ));
     }
-    String::from_utf8(bytes).map_err(|e| {
+    String::from_utf8(percent_decode(text).collect()).map_err(|e| {
         format!(
             "the percent-decoded value is not valid UTF-8 (from byte {}), which the HTTP binding rejects",
             e.utf8_error().valid_up_to()
@@ -179,21 +170,9 @@ fn header_value(raw: &[u8]) -> Result<String, String> {
     })
 }
 
-/// The content of `raw` if it is exactly one quoted-string (RFC 7230 §3.2.6), else `None`.
+/// The content of `raw` if it is exactly one quoted-string, else `None`.
 fn unquote(raw: &[u8]) -> Option<Vec<u8>> {
-    let inner = raw.strip_prefix(b"\"")?.strip_suffix(b"\"")?;
-    let mut out = Vec::with_capacity(inner.len());
-    let mut bytes = inner.iter();
-    while let Some(&b) = bytes.next() {
-        match b {
-            // A final backslash escapes what looked like the closing quote.
-            b'\\' => out.push(*bytes.next()?),
-            // An unescaped quote ends the string before the value ends.
-            b'"' => return None,
-            _ => out.push(b),
-        }
-    }
-    Some(out)
+    media_type::quoted_string(raw, 0).and_then(|(content, end)| (end == raw.len()).then_some(content))
 }
 
 /// The headers `to_binary` puts first, in this order; the other attributes follow by name.
@@ -243,18 +222,12 @@ pub fn to_binary(event: &CloudEvent) -> (Vec<(String, String)>, Vec<u8>) {
     (headers, body)
 }
 
-/// Percent-encodes space, `"`, `%` and every byte outside printable ASCII, in upper-case hex (§3.1.3.2).
+/// What §3.1.3.2 percent-encodes besides every non-ASCII byte: space, `"`, `%` and controls.
+const HEADER_VALUE: &AsciiSet = &CONTROLS.add(b' ').add(b'"').add(b'%');
+
+/// Percent-encodes a `ce-*` header value (§3.1.3.2), in upper-case hex.
 fn percent_encode(value: &str) -> String {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    let mut out = String::with_capacity(value.len());
-    for &b in value.as_bytes() {
-        if (0x21..=0x7e).contains(&b) && b != b'"' && b != b'%' {
-            out.push(char::from(b));
-        } else {
-            out.extend(['%', char::from(HEX[usize::from(b >> 4)]), char::from(HEX[usize::from(b & 15)])]);
-        }
-    }
-    out
+    utf8_percent_encode(value, HEADER_VALUE).to_string()
 }
 
 #[cfg(test)]

@@ -106,6 +106,7 @@ pub(super) fn parse(s: &str) -> Result<MediaType<'_>, String> {
         }
         let (value, end) = if b.get(name_end + 1) == Some(&b'"') {
             quoted_string(b, name_end + 1)
+                .and_then(|(value, end)| Some((String::from_utf8(value).ok()?, end)))
                 .ok_or_else(|| format!("parameter {name} has an unterminated quoted string"))?
         } else {
             let end = token_end(b, name_end + 1);
@@ -142,19 +143,26 @@ fn skip_ows(b: &[u8], from: usize) -> usize {
     from + b[from..].iter().take_while(|&&c| c == b' ' || c == b'\t').count()
 }
 
-/// RFC 9110 §5.6.4 `quoted-string` starting at the opening quote: its unescaped content and the
-/// position after the closing quote.
-fn quoted_string(b: &[u8], open: usize) -> Option<(String, usize)> {
+/// The one `quoted-string` parser (RFC 7230 §3.2.6, unchanged in RFC 9110 §5.6.4), for media type
+/// parameters and binary-mode `ce-*` header values: from the opening quote at `open`, the unescaped
+/// content and the position after the closing quote; `None` when the string is unterminated or holds
+/// a control character (raw or escaped).
+pub(super) fn quoted_string(b: &[u8], open: usize) -> Option<(Vec<u8>, usize)> {
+    // qdtext and the escaped octet of a quoted-pair: HTAB, SP, VCHAR, obs-text; never other CTLs.
+    let text = |c: u8| c == b'\t' || (c >= b' ' && c != 0x7f);
+    if b.get(open) != Some(&b'"') {
+        return None;
+    }
     let mut out = Vec::new();
     let mut at = open + 1;
     loop {
         match *b.get(at)? {
-            b'"' => return Some((String::from_utf8(out).ok()?, at + 1)),
+            b'"' => return Some((out, at + 1)),
             b'\\' => {
-                out.push(*b.get(at + 1)?);
+                out.push(*b.get(at + 1).filter(|&&c| text(c))?);
                 at += 2;
             }
-            c if c == b'\t' || (c >= b' ' && c != 0x7f) => {
+            c if text(c) => {
                 out.push(c);
                 at += 1;
             }
@@ -218,6 +226,19 @@ mod tests {
         assert_eq!(kind("image/png"), DataKind::Binary);
         assert_eq!(kind_of(None), DataKind::Json);
         assert_eq!(kind_of(Some("not a type")), DataKind::Binary);
+    }
+
+    #[test]
+    fn reads_quoted_strings_with_escapes_and_stops_at_the_closing_quote() {
+        assert_eq!(quoted_string(br#""a \"b\" \\ c" rest"#, 0), Some((br#"a "b" \ c"#.to_vec(), 14)));
+        assert_eq!(quoted_string(br#"x"""#, 1), Some((Vec::new(), 3)));
+        assert_eq!(
+            quoted_string("\"caf\u{e9}\t\"".as_bytes(), 0).map(|(v, _)| v),
+            Some("caf\u{e9}\t".into())
+        );
+        for bad in [&br#""open"#[..], br#""ends with escape\""#, b"\"a\x01b\"", b"\"a\\\x01\"", b"no quote"] {
+            assert_eq!(quoted_string(bad, 0), None, "{bad:?}");
+        }
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! CloudEvents 1.0 validation with SHOULD-level warnings, and the binary encoding back. No I/O.
 
 mod binary;
+mod duplicate;
 mod json;
 mod media_type;
 mod size;
@@ -15,6 +16,7 @@ use serde::{Deserialize, Serialize};
 pub use serde_json::{Map, Value};
 
 pub use binary::{decode_binary, to_binary};
+pub use duplicate::DuplicateKey;
 pub use json::{JsonError, JsonPath, Step, parse_strict};
 pub use time::unix_millis;
 
@@ -58,14 +60,10 @@ const STANDARD_ATTRIBUTES: [&str; 8] =
     ["specversion", "id", "source", "type", "datacontenttype", "dataschema", "subject", "time"];
 
 impl CloudEvent {
-    /// A 64-bit hash of `source` and `id`, which together identify an event (CloudEvents 1.0
-    /// §3.1.1): the key duplicate detection uses. Two live keys colliding (odds about n² / 2⁶⁵)
-    /// could only mislabel a duplicate.
-    pub fn duplicate_key(&self) -> u64 {
-        use std::hash::{DefaultHasher, Hash, Hasher};
-        let mut hasher = DefaultHasher::new();
-        (self.source(), self.id()).hash(&mut hasher);
-        hasher.finish()
+    /// `source` and `id`, which together identify an event (CloudEvents 1.0 §3.1.1): what
+    /// duplicate detection compares, in the history and in each tab.
+    pub fn duplicate_key(&self) -> DuplicateKey<'_> {
+        DuplicateKey { source: self.source(), id: self.id() }
     }
 
     /// REQUIRED `id` (empty only for an event that was not validated).

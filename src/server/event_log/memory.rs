@@ -1,9 +1,9 @@
 //! The embedded backend: a bounded ring in memory. A std `Mutex` guards it because every
 //! operation is short and never awaits; publishing happens under the lock, so the hub sees ids in order.
 
-use super::{Batch, EventLog, HistoryStats, LogResult, Page, Range};
+use super::{Batch, EventLog, HistoryStats, LogResult, MAX_MARKS, Page, Range};
 use crate::core::envelope::Envelope;
-use crate::core::id::EventId;
+use crate::core::id::{EventId, Mark};
 use crate::server::hub::{Entry, Hub, Message};
 use futures::future::{BoxFuture, FutureExt, ready};
 use std::collections::{HashMap, VecDeque, hash_map};
@@ -26,7 +26,7 @@ struct Inner {
     entries: VecDeque<Arc<Entry>>,
     /// Last id issued, kept across clears so ids never repeat.
     last_id: EventId,
-    /// `CloudEvent::duplicate_key` -> (newest history id with that key, how many in the history).
+    /// Digest of `CloudEvent::duplicate_key` -> (newest history id with that key, how many in the history).
     /// A hash instead of the strings saves two allocations per event.
     keys: HashMap<u64, (EventId, usize)>,
     total_appended: u64,
@@ -34,6 +34,8 @@ struct Inner {
     bytes: usize,
     evicted_through: Option<EventId>,
     cleared_through: Option<EventId>,
+    /// One per run of ids (here, per millisecond), the newest [`MAX_MARKS`], to count missed events.
+    marks: VecDeque<Mark>,
 }
 
 fn now_ms() -> u64 {
@@ -64,9 +66,18 @@ impl MemoryLog {
         let mut inner = self.lock();
         let mut appended = Vec::with_capacity(prepared.len());
         for (json, validated) in prepared {
+            let previous = (inner.total_appended > 0).then_some(inner.last_id);
             let id = inner.last_id.next(now);
             inner.last_id = id;
-            let duplicate_of = match inner.keys.entry(validated.event.duplicate_key()) {
+            inner.total_appended += 1;
+            if Mark::starts_run(previous, id) {
+                let mark = Mark { start: id, first: inner.total_appended };
+                inner.marks.push_back(mark);
+                if inner.marks.len() > MAX_MARKS {
+                    inner.marks.pop_front();
+                }
+            }
+            let duplicate_of = match inner.keys.entry(validated.event.duplicate_key().digest()) {
                 hash_map::Entry::Occupied(mut seen) => {
                     let (previous, count) = *seen.get();
                     seen.insert((id, count + 1));
@@ -91,7 +102,6 @@ impl MemoryLog {
             let entry = Arc::new(entry);
             inner.bytes += entry.bytes;
             inner.entries.push_back(Arc::clone(&entry));
-            inner.total_appended += 1;
             while inner.entries.len() > self.capacity
                 || (inner.bytes > self.max_bytes && inner.entries.len() > 1)
             {
@@ -134,6 +144,17 @@ impl MemoryLog {
         removed
     }
 
+    fn issued_through_now(&self, ids: &[EventId]) -> Vec<Option<u64>> {
+        let inner = self.lock();
+        let marks = &inner.marks;
+        let count = |id: EventId| {
+            let at = marks.partition_point(|mark| mark.start <= id);
+            let floor = at.checked_sub(1).map(|floor| marks[floor]);
+            Mark::issued_through(id, floor, marks.get(at).map(|mark| mark.first), inner.total_appended)
+        };
+        ids.iter().map(|&id| count(id)).collect()
+    }
+
     fn stats_now(&self) -> HistoryStats {
         let inner = self.lock();
         HistoryStats {
@@ -156,7 +177,9 @@ impl Inner {
     fn evict_oldest(&mut self) {
         let Some(oldest) = self.entries.pop_front() else { return };
         self.bytes -= oldest.bytes;
-        if let hash_map::Entry::Occupied(mut seen) = self.keys.entry(oldest.envelope.event.duplicate_key()) {
+        if let hash_map::Entry::Occupied(mut seen) =
+            self.keys.entry(oldest.envelope.event.duplicate_key().digest())
+        {
             let (newest, count) = *seen.get();
             if count <= 1 {
                 seen.remove();
@@ -189,6 +212,10 @@ impl EventLog for MemoryLog {
         ready(Ok(self.stats_now())).boxed()
     }
 
+    fn issued_through(&self, ids: Vec<EventId>) -> BoxFuture<'_, LogResult<Vec<Option<u64>>>> {
+        ready(Ok(self.issued_through_now(&ids))).boxed()
+    }
+
     fn health(&self) -> BoxFuture<'_, LogResult<()>> {
         ready(Ok(())).boxed()
     }
@@ -199,18 +226,24 @@ impl EventLog for MemoryLog {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::core::cloudevent::{Mode, decode_structured};
     use crate::core::envelope::RequestRecord;
     use futures::executor::block_on;
     use proptest::prelude::*;
 
-    fn batch(ids: &[&str]) -> Batch {
+    /// A structured-mode batch of events with these ids, source `/test` and type `t`.
+    pub(crate) fn batch(ids: &[&str]) -> Batch {
+        typed_batch(ids, "t")
+    }
+
+    /// As [`batch`], of type `ty`.
+    pub(crate) fn typed_batch(ids: &[&str], ty: &str) -> Batch {
         let events = ids
             .iter()
             .map(|id| {
-                let body = format!(r#"{{"specversion":"1.0","id":"{id}","source":"/test","type":"t"}}"#);
+                let body = format!(r#"{{"specversion":"1.0","id":"{id}","source":"/test","type":"{ty}"}}"#);
                 decode_structured(body.as_bytes()).unwrap()
             })
             .collect();

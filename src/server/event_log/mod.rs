@@ -82,6 +82,28 @@ pub struct HistoryStats {
     pub last_issued: Option<EventId>,
 }
 
+/// Marks ([`crate::core::id::Mark`]) each backend keeps to count missed events, about one per
+/// millisecond with events: 24 bytes each in memory, so the memory log spends at most 6 MiB on
+/// them; the oldest go first.
+pub const MAX_MARKS: usize = 1 << 18;
+
+/// How many events issued after `after` and up to `through` are gone, not counting those up to
+/// `cleared` (a reader gets `cleared` for them); `None` when the backend cannot tell. Called with
+/// `through` just before the first event the history still holds after `after`, it is what a
+/// reader after `after` missed.
+pub async fn missed(
+    log: &dyn EventLog,
+    after: EventId,
+    through: EventId,
+    cleared: Option<EventId>,
+) -> LogResult<Option<u64>> {
+    let counts = log.issued_through(vec![after, through, cleared.unwrap_or_default()]).await?;
+    Ok(match counts.as_slice() {
+        [Some(after), Some(through), Some(cleared)] => Some(through.saturating_sub(*after.max(cleared))),
+        _ => None,
+    })
+}
+
 /// Storage of the history. Implementations are cheap to share (`Arc<dyn EventLog>`).
 pub trait EventLog: Send + Sync + 'static {
     /// Stores every event of `batch` with fresh increasing ids, marks duplicates (same `source` and
@@ -95,6 +117,10 @@ pub trait EventLog: Send + Sync + 'static {
     /// Removes every event, publishes `Cleared`, and returns how many were removed.
     fn clear(&self) -> BoxFuture<'_, LogResult<usize>>;
     fn stats(&self) -> BoxFuture<'_, LogResult<HistoryStats>>;
+    /// For each of `ids`, how many events this history issued up to and including it (see
+    /// [`crate::core::id::Mark`]), or `None` where it no longer knows (an id older than the
+    /// marks it keeps).
+    fn issued_through(&self, ids: Vec<EventId>) -> BoxFuture<'_, LogResult<Vec<Option<u64>>>>;
     /// Whether the backend can store and read right now (`GET /healthz`).
     fn health(&self) -> BoxFuture<'_, LogResult<()>>;
     /// `"memory"` or `"redis"`.

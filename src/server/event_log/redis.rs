@@ -2,10 +2,10 @@
 //! Lua scripts keep each batch and each clear atomic; a tail task per replica (`XREAD BLOCK`)
 //! publishes to this replica's hub, in stream order, every event whichever replica stored it.
 
-use super::{Batch, EventLog, HistoryStats, LogError, LogResult, Page, Range};
+use super::{Batch, EventLog, HistoryStats, LogError, LogResult, MAX_MARKS, Page, Range};
 use crate::core::cloudevent::{CloudEvent, Mode, Warning};
 use crate::core::envelope::{Envelope, RequestRecord};
-use crate::core::id::EventId;
+use crate::core::id::{EventId, Mark};
 use crate::server::hub::{Entry, Hub, Message};
 use futures::future::{BoxFuture, FutureExt};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig, MultiplexedConnection};
@@ -46,6 +46,8 @@ struct Keys {
     order: String,
     /// Hash: `total`, `last`, `origin`, `evicted`, `cleared` (see [`HistoryStats`]).
     meta: String,
+    /// `<run's first id>` -> `first`: one [`Mark`] per run of ids, the newest [`MAX_MARKS`] or so.
+    marks: String,
 }
 
 impl Keys {
@@ -56,6 +58,7 @@ impl Keys {
             index: format!("{stream}:index"),
             order: format!("{stream}:index-order"),
             meta: format!("{stream}:meta"),
+            marks: format!("{stream}:marks"),
         }
     }
 }
@@ -93,6 +96,7 @@ struct Scripts {
     clear: Script,
     read: Script,
     stats: Script,
+    issued: Script,
 }
 
 impl RedisLog {
@@ -118,6 +122,7 @@ impl RedisLog {
                 clear: Script::new(include_str!("redis/clear.lua")),
                 read: Script::new(include_str!("redis/read.lua")),
                 stats: Script::new(include_str!("redis/stats.lua")),
+                issued: Script::new(include_str!("redis/issued.lua")),
             },
             start: Arc::new(OnceCell::new()),
             _tail: cancel.clone().drop_guard(),
@@ -148,13 +153,15 @@ impl RedisLog {
             .key(&self.keys.index)
             .key(&self.keys.order)
             .key(&self.keys.meta)
+            .key(&self.keys.marks)
             .arg(self.capacity)
-            .arg(to_json(&stored));
+            .arg(to_json(&stored))
+            .arg(MAX_MARKS);
         let prepared: Vec<_> = events.into_iter().map(|v| (v.event.to_json(), v)).collect();
         for (json, validated) in &prepared {
             let warnings =
                 if validated.warnings.is_empty() { String::new() } else { to_json(&validated.warnings) };
-            invocation.arg(duplicate_key(&validated.event)).arg(json).arg(warnings);
+            invocation.arg(validated.event.duplicate_key().to_string()).arg(json).arg(warnings);
         }
         let reply: Vec<String> =
             invocation.invoke_async(&mut self.conn.clone()).await.map_err(unavailable)?;
@@ -183,14 +190,11 @@ impl RedisLog {
     async fn range_now(&self, range: Range) -> LogResult<Page> {
         self.ready().await?;
         // Bounds made inclusive: XRANGE takes ids, and `(` cannot express "after the largest seq".
-        let start = match range.after.map(successor) {
-            Some(None) => return Ok(Page::default()),
-            bound => bound.flatten(),
-        };
-        let end = match range.before.map(predecessor) {
-            Some(None) => return Ok(Page::default()),
-            bound => bound.flatten(),
-        };
+        if range.after == Some(EventId::MAX) || range.before == Some(EventId::ZERO) {
+            return Ok(Page::default());
+        }
+        let start = range.after.map(EventId::successor);
+        let end = range.before.map(EventId::predecessor);
         if let (Some(start), Some(end)) = (start, end)
             && start > end
         {
@@ -309,6 +313,38 @@ impl RedisLog {
         })
     }
 
+    async fn issued_through_now(&self, ids: Vec<EventId>) -> LogResult<Vec<Option<u64>>> {
+        self.ready().await?;
+        let mut invocation = self.scripts.issued.prepare_invoke();
+        invocation.key(&self.keys.marks).key(&self.keys.meta);
+        for id in &ids {
+            invocation.arg(id.to_string());
+        }
+        let reply: Vec<String> =
+            invocation.invoke_async(&mut self.conn.clone()).await.map_err(unavailable)?;
+        let number = |v: &str| v.parse::<u64>().map_err(|_| malformed("issued"));
+        let optional = |v: &str| if v.is_empty() { Ok(None) } else { number(v).map(Some) };
+        let [total, origin, marks @ ..] = reply.as_slice() else { return Err(malformed("issued")) };
+        if marks.len() != 3 * ids.len() {
+            return Err(malformed("issued"));
+        }
+        let total = number(total)?;
+        let origin = if origin.is_empty() { EventId::MAX } else { parse_id(origin)? };
+        ids.iter()
+            .zip(marks.chunks(3))
+            .map(|(&id, marks)| {
+                if id < origin {
+                    return Ok(Some(0));
+                }
+                let floor = match (marks[0].as_str(), optional(&marks[1])?) {
+                    ("", _) | (_, None) => None,
+                    (start, Some(first)) => Some(Mark { start: parse_id(start)?, first }),
+                };
+                Ok(Mark::issued_through(id, floor, optional(&marks[2])?, total))
+            })
+            .collect()
+    }
+
     async fn health_now(&self) -> LogResult<()> {
         redis::cmd("PING").query_async::<()>(&mut self.conn.clone()).await.map_err(unavailable)
     }
@@ -333,6 +369,10 @@ impl EventLog for RedisLog {
 
     fn stats(&self) -> BoxFuture<'_, LogResult<HistoryStats>> {
         self.stats_now().boxed()
+    }
+
+    fn issued_through(&self, ids: Vec<EventId>) -> BoxFuture<'_, LogResult<Vec<Option<u64>>>> {
+        self.issued_through_now(ids).boxed()
     }
 
     fn health(&self) -> BoxFuture<'_, LogResult<()>> {
@@ -664,28 +704,6 @@ fn event_entry(raw: RawEntry, batch: &StoredBatch) -> LogResult<Arc<Entry>> {
     Ok(Arc::new(Entry::new(envelope, json)))
 }
 
-/// The duplicate key of an event: its `source` and `id` (CloudEvents 1.0 §3.1.1: unique together),
-/// length-prefixed so no two pairs collide, and stable across replicas and versions (no hashing).
-fn duplicate_key(event: &CloudEvent) -> String {
-    format!("{}:{}{}", event.source().len(), event.source(), event.id())
-}
-
-/// The smallest id after `id`.
-fn successor(id: EventId) -> Option<EventId> {
-    match id.seq.checked_add(1) {
-        Some(seq) => Some(EventId { seq, ..id }),
-        None => id.ms.checked_add(1).map(|ms| EventId::new(ms, 0)),
-    }
-}
-
-/// The largest id before `id`.
-fn predecessor(id: EventId) -> Option<EventId> {
-    match id.seq.checked_sub(1) {
-        Some(seq) => Some(EventId { seq, ..id }),
-        None => id.ms.checked_sub(1).map(|ms| EventId::new(ms, u64::MAX)),
-    }
-}
-
 fn to_json<T: Serialize>(value: &T) -> String {
     serde_json::to_string(value).expect("stored values always serialize")
 }
@@ -714,29 +732,4 @@ fn malformed(what: &str) -> LogError {
 
 fn unavailable(error: RedisError) -> LogError {
     LogError::Unavailable(format!("redis: {error}"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn successor_and_predecessor_cross_millisecond_bounds() {
-        assert_eq!(successor(EventId::new(5, 1)), Some(EventId::new(5, 2)));
-        assert_eq!(successor(EventId::new(5, u64::MAX)), Some(EventId::new(6, 0)));
-        assert_eq!(successor(EventId::new(u64::MAX, u64::MAX)), None);
-        assert_eq!(predecessor(EventId::new(5, 0)), Some(EventId::new(4, u64::MAX)));
-        assert_eq!(predecessor(EventId::new(5, 3)), Some(EventId::new(5, 2)));
-        assert_eq!(predecessor(EventId::ZERO), None);
-    }
-
-    #[test]
-    fn duplicate_keys_of_different_pairs_never_collide() {
-        let event = |source: &str, id: &str| {
-            let body = format!(r#"{{"specversion":"1.0","id":"{id}","source":"{source}","type":"t"}}"#);
-            crate::core::cloudevent::decode_structured(body.as_bytes()).unwrap().event
-        };
-        assert_ne!(duplicate_key(&event("/a", "bc")), duplicate_key(&event("/ab", "c")));
-        assert_eq!(duplicate_key(&event("/a", "1")), duplicate_key(&event("/a", "1")));
-    }
 }

@@ -1,8 +1,10 @@
 -- Appends one ingest request's events, atomically (a script runs alone on the server).
--- KEYS: 1 events stream, 2 batches stream, 3 duplicate index (hash), 4 index order (list), 5 meta (hash)
--- ARGV: 1 capacity, 2 batch JSON, then per event: duplicate key, event JSON, warnings JSON or ''
+-- KEYS: 1 events stream, 2 batches stream, 3 duplicate index (hash), 4 index order (list), 5 meta (hash),
+--       6 marks stream
+-- ARGV: 1 capacity, 2 batch JSON, 3 most marks kept, then per event: duplicate key, event JSON,
+--       warnings JSON or ''
 -- Returns: per event its id and the id it duplicates ('' when none).
-local events, batches, index, order, meta = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local events, batches, index, order, meta, marks = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 
 local function older(a, b)
   local am, as = string.match(a, '^(%d+)-(%d+)$')
@@ -35,11 +37,31 @@ local function sweep()
   if first then redis.call('XTRIM', batches, 'MINID', '~', first[2][4]) end
 end
 
+-- One mark per run of ids (`core::id::Mark`): the run's first id -> its ordinal, so a reader's
+-- missed events can be counted from ids alone. A run breaks at a new millisecond and where a clear
+-- marker took a seq.
+local total = tonumber(redis.call('HGET', meta, 'total') or '0')
+local previous = redis.call('HGET', meta, 'last')
+local newest_mark = redis.call('XREVRANGE', marks, '+', '-', 'COUNT', 1)[1]
+local function mark(id)
+  total = total + 1
+  local starts = not previous
+  if previous then
+    local pm, ps = string.match(previous, '^(%d+)-(%d+)$')
+    local im, is = string.match(id, '^(%d+)-(%d+)$')
+    starts = pm ~= im or tonumber(ps) + 1 ~= tonumber(is)
+  end
+  previous = id
+  if starts and not (newest_mark and not older(newest_mark[1], id)) then
+    redis.call('XADD', marks, 'MAXLEN', '~', ARGV[3], id, 'first', string.format('%d', total))
+  end
+end
+
 local batch = redis.call('XADD', batches, '*', 'batch', ARGV[2])
 local len = redis.call('XLEN', events)
 local out = {}
 local id
-for i = 3, #ARGV, 3 do
+for i = 4, #ARGV, 3 do
   local key, warnings = ARGV[i], ARGV[i + 2]
   local previous = redis.call('HGET', index, key)
   local fields = {'event', ARGV[i + 1], 'batch', batch}
@@ -52,6 +74,7 @@ for i = 3, #ARGV, 3 do
     fields[#fields + 1] = previous
   end
   id = redis.call('XADD', events, 'MAXLEN', '~', ARGV[1], '*', unpack(fields))
+  mark(id)
   redis.call('HSET', index, key, id)
   redis.call('RPUSH', order, id .. ' ' .. key)
   out[#out + 1] = id
