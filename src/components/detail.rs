@@ -4,16 +4,13 @@
 use crate::app::use_ui;
 use crate::client::api::fetch_envelope;
 use crate::client::dom::{copy_text, origin};
-use crate::core::cloudevent::{CloudEvent, Mode};
+use crate::core::cloudevent::{CloudEvent, Data, Mode, pretty};
 use crate::core::compose::Draft;
 use crate::core::curl::to_curl;
 use crate::core::id::EventId;
 use leptos::either::{Either, EitherOf3};
 use leptos::prelude::*;
 use serde_json::Value;
-
-const STANDARD: [&str; 8] =
-    ["specversion", "id", "source", "type", "subject", "time", "datacontenttype", "dataschema"];
 
 /// Details of the selected event, or a hint when none is selected.
 #[component]
@@ -60,18 +57,30 @@ fn text_of(value: &Value) -> String {
     }
 }
 
-/// How the data reads best: pretty JSON, text, or base64 with its decoded size.
+/// How the data reads best: JSON indented token for token (numbers as received), text, or base64
+/// with its decoded size.
 fn data_view(event: &CloudEvent) -> (String, &'static str) {
-    if let Some(Value::String(encoded)) = event.attribute("data_base64") {
-        let size = encoded.len() / 4 * 3 - encoded.chars().rev().take_while(|c| *c == '=').count();
-        return (format!("{encoded}\n\n({size} bytes, base64)"), "base64");
-    }
-    match event.attribute("data") {
+    match event.data() {
         None => ("(no data)".into(), "none"),
-        Some(Value::String(text)) if !matches!(event.datacontenttype(), None | Some("application/json")) => {
-            (text.clone(), "text")
+        Some(Data::Base64(encoded)) => {
+            let size = encoded.len() / 4 * 3 - encoded.chars().rev().take_while(|c| *c == '=').count();
+            (format!("{encoded}\n\n({size} bytes, base64)"), "base64")
         }
-        Some(json) => (serde_json::to_string_pretty(json).unwrap_or_default(), "json"),
+        Some(Data::Json(json)) => match event.data().and_then(Data::text) {
+            Some(text) if !matches!(event.datacontenttype(), None | Some("application/json")) => {
+                (text, "text")
+            }
+            _ => (pretty(json.get()), "json"),
+        },
+    }
+}
+
+/// An attribute's label: its own name, with the 1.0 name beside a 0.3 one.
+fn label(name: &str) -> String {
+    match name {
+        "schemaurl" => "schemaurl (1.0: dataschema)".into(),
+        "datacontentencoding" => "datacontentencoding (1.0: data_base64)".into(),
+        _ => name.into(),
     }
 }
 
@@ -82,17 +91,14 @@ fn EventDetail(
     received: Signal<Option<Result<Value, String>>>,
 ) -> impl IntoView {
     let ui = use_ui();
-    let attributes = STANDARD
-        .iter()
-        .filter_map(|name| event.attribute(name).map(|v| (name.to_string(), text_of(v))))
-        .map(|(name, value)| view! { <tr><th>{name}</th><td>{value}</td></tr> })
-        .collect_view();
-    let extensions: Vec<(String, String)> = event
+    let attributes = event
         .as_map()
         .iter()
-        .filter(|(name, _)| !STANDARD.contains(&name.as_str()) && *name != "data" && *name != "data_base64")
-        .map(|(name, value)| (name.clone(), text_of(value)))
-        .collect();
+        .filter(|(name, _)| event.is_standard(name))
+        .map(|(name, value)| view! { <tr><th>{label(name)}</th><td>{text_of(value)}</td></tr> })
+        .collect_view();
+    let extensions: Vec<(String, String)> =
+        event.extensions().map(|(name, value)| (name.to_owned(), text_of(value))).collect();
     let has_extensions = !extensions.is_empty();
     let extensions = extensions
         .into_iter()

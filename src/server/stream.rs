@@ -285,7 +285,7 @@ impl Subscription {
         match self.log.stats().await {
             Ok(stats) => self.report_losses(&stats),
             Err(e) => {
-                self.gap(json!({"reason": "backend_unavailable", "last_event_id": self.cursor, "message": e.to_string()}));
+                self.gap(json!({"reason": "backend_unavailable", "last_event_id": self.cursor, "message": crate::server::error::backend_unavailable(&e)}));
                 return;
             }
         }
@@ -299,7 +299,7 @@ impl Subscription {
         let page = match self.log.range(range).await {
             Ok(page) => page,
             Err(e) => {
-                self.gap(json!({"reason": "backend_unavailable", "last_event_id": self.cursor, "message": e.to_string()}));
+                self.gap(json!({"reason": "backend_unavailable", "last_event_id": self.cursor, "message": crate::server::error::backend_unavailable(&e)}));
                 self.catching_up = false;
                 self.done |= self.draining;
                 return;
