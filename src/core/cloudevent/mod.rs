@@ -193,10 +193,30 @@ impl Serialize for CloudEvent {
 /// anything invalid is an error, never an unchecked event.
 impl<'de> Deserialize<'de> for CloudEvent {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let json::StoredMembers { members, data } = json::StoredMembers::deserialize(deserializer)?;
+        let json::StoredMembers { mut members, mut data } = json::StoredMembers::deserialize(deserializer)?;
+        upgrade_stored_0_3(&mut members, &mut data);
         validate::validate(members, data, Origin::Structured, Report::default())
             .map(|validated| validated.event)
             .map_err(|errors| serde::de::Error::custom(DecodeError::Invalid(errors)))
+    }
+}
+
+/// Earlier versions stored a 0.3 event under 1.0 names (`dataschema`, `data_base64`); such an
+/// event, from a Redis history or a browser cache, reads back with its 0.3 names.
+fn upgrade_stored_0_3(members: &mut Map<String, Value>, data: &mut Option<Data>) {
+    if members.get("specversion").and_then(Value::as_str) != Some("0.3") {
+        return;
+    }
+    if !members.contains_key("schemaurl")
+        && let Some(url) = members.shift_remove("dataschema")
+    {
+        members.insert("schemaurl".into(), url);
+    }
+    if data.is_none()
+        && let Some(Value::String(encoded)) = members.shift_remove("data_base64")
+    {
+        members.insert("datacontentencoding".into(), "base64".into());
+        *data = Some(Data::Base64(encoded));
     }
 }
 
@@ -578,6 +598,16 @@ mod tests {
         assert_eq!(event.data().and_then(Data::base64), Some("AAEC"));
         assert_eq!(event.extensions().count(), 0, "schemaurl and datacontentencoding are 0.3 attributes");
         assert_eq!(serde_json::from_str::<CloudEvent>(sent).unwrap(), event);
+    }
+
+    #[test]
+    fn reads_0_3_events_stored_under_1_0_names_with_their_own_names() {
+        let stored = r#"{"specversion":"0.3","id":"a","source":"/s","type":"t.x","datacontenttype":"image/png","dataschema":"https://example.com/s","data_base64":"AAEC"}"#;
+        let event: CloudEvent = serde_json::from_str(stored).unwrap();
+        assert_eq!(
+            event.to_json(),
+            r#"{"specversion":"0.3","id":"a","source":"/s","type":"t.x","datacontenttype":"image/png","schemaurl":"https://example.com/s","datacontentencoding":"base64","data":"AAEC"}"#
+        );
     }
 
     #[test]
