@@ -78,6 +78,7 @@ fn batch(ids: &[&str]) -> Batch {
         })
         .collect();
     let request = RequestRecord::new("POST", "/events", [("content-type", &b"application/json"[..])], b"[]");
+    let request = std::sync::Arc::new(request);
     Batch { mode: Mode::Batch, events, request, received_at: "2026-11-26T00:00:00.000Z".into() }
 }
 
@@ -172,7 +173,7 @@ async fn get_returns_the_envelope_as_stored(kind: Kind) {
     let batch = Batch {
         mode: Mode::Structured,
         events: vec![validated],
-        request,
+        request: std::sync::Arc::new(request),
         received_at: "2026-11-26T01:02:03.004Z".into(),
     };
     let appended = b.log.append(batch).await.unwrap().remove(0);

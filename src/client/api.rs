@@ -120,15 +120,17 @@ pub async fn fetch_sinks() -> ApiResult<Vec<SinkInfo>> {
 
 /// `POST /api/send`: delivers `event` to `target` (`self` or a sink name) in `mode`. `Ok` holds
 /// the target's answer (`{status, delivered, body, …}`), even a refusal; `Err` the player's own
-/// error message, verbatim.
-pub async fn send_event(target: &str, mode: &str, event: Value) -> ApiResult<Value> {
-    let body = serde_json::json!({ "target": target, "mode": mode, "event": event });
-    Ok(call_as("POST", "/api/send", Some(("application/json", body.to_string()))).await?)
+/// error message, verbatim. `event` is JSON text, sent as it is, so its data keeps every number.
+pub async fn send_event(target: &str, mode: &str, event: String) -> ApiResult<Value> {
+    let quoted = |s: &str| Value::from(s).to_string();
+    let body = format!(r#"{{"target":{},"mode":{},"event":{event}}}"#, quoted(target), quoted(mode));
+    Ok(call_as("POST", "/api/send", Some(("application/json", body))).await?)
 }
 
-/// `POST /events` as one batch (all or nothing): the number stored, or the server's error.
-pub async fn post_batch(events: Vec<Value>) -> ApiResult<u64> {
-    let body = Value::Array(events).to_string();
+/// `POST /events` as one batch (all or nothing), each event's JSON text as it is: the number
+/// stored, or the server's error.
+pub async fn post_batch(events: Vec<Box<serde_json::value::RawValue>>) -> ApiResult<u64> {
+    let body = format!("[{}]", events.iter().map(|e| e.get()).collect::<Vec<_>>().join(","));
     let answer: Value =
         call_as("POST", "/events", Some(("application/cloudevents-batch+json", body))).await?;
     Ok(answer["accepted"].as_u64().unwrap_or(0))

@@ -13,9 +13,6 @@ use leptos::either::{Either, EitherOf3};
 use leptos::prelude::*;
 use serde_json::Value;
 
-const STANDARD: [&str; 8] =
-    ["specversion", "id", "source", "type", "subject", "time", "datacontenttype", "dataschema"];
-
 /// Details of the selected event, or a hint when none is selected.
 #[component]
 pub fn DetailPane() -> impl IntoView {
@@ -61,6 +58,15 @@ fn text_of(value: &Value) -> String {
     }
 }
 
+/// An attribute's label: its own name, with the 1.0 name beside a 0.3 one.
+fn label(name: &str) -> String {
+    match name {
+        "schemaurl" => "schemaurl (1.0: dataschema)".into(),
+        "datacontentencoding" => "datacontentencoding (1.0: data_base64)".into(),
+        _ => name.into(),
+    }
+}
+
 #[component]
 fn EventDetail(
     id: EventId,
@@ -68,10 +74,11 @@ fn EventDetail(
     received: Signal<Option<Result<Value, String>>>,
 ) -> impl IntoView {
     let ui = use_ui();
-    let attributes = STANDARD
+    let attributes = event
+        .as_map()
         .iter()
-        .filter_map(|name| event.attribute(name).map(|v| (name.to_string(), text_of(v))))
-        .map(|(name, value)| view! { <tr><th>{name}</th><td>{value}</td></tr> })
+        .filter(|(name, _)| event.is_standard(name))
+        .map(|(name, value)| view! { <tr><th>{label(name)}</th><td>{text_of(value)}</td></tr> })
         .collect_view();
     let extensions: Vec<(String, String)> =
         event.extensions().map(|(name, value)| (name.to_owned(), text_of(value))).collect();

@@ -1,8 +1,9 @@
 //! The send form's logic: a draft as a person types it, turned into a CloudEvent; saved templates;
 //! and export/import of events as a CloudEvents batch (JSON array) or NDJSON.
 
-use crate::core::cloudevent::{CloudEvent, Mode, media_type_is_json};
+use crate::core::cloudevent::{CloudEvent, Mode, compact, media_type_is_json, pretty};
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 /// What the send form holds, field by field, as typed.
@@ -75,10 +76,11 @@ impl Draft {
         Ok(pairs)
     }
 
-    /// The event in the JSON event format, or every field problem found. Attribute rules beyond
-    /// the form's own (URI syntax, extension names, …) are left to validation, whose messages the
-    /// UI shows as the server words them.
-    pub fn to_event(&self) -> Result<Value, Vec<FieldError>> {
+    /// The event as JSON event format text, JSON data as typed (compacted, so every number is
+    /// sent as written), or every field problem found. Attribute rules beyond the form's own (URI
+    /// syntax, extension names, …) are left to validation, whose messages the UI shows as the
+    /// server words them.
+    pub fn to_event(&self) -> Result<String, Vec<FieldError>> {
         let mut errors = Vec::new();
         let mut event = Map::new();
         event.insert("specversion".into(), "1.0".into());
@@ -99,6 +101,7 @@ impl Draft {
             }
             Err(message) => errors.push(FieldError { field: "extensions", message }),
         }
+        let mut data = None;
         if !self.data.is_empty() {
             let content_type = self.datacontenttype.trim();
             if !content_type.is_empty() {
@@ -106,9 +109,7 @@ impl Draft {
             }
             if self.data_is_json() {
                 match serde_json::from_str::<Value>(&self.data) {
-                    Ok(data) => {
-                        event.insert("data".into(), data);
-                    }
+                    Ok(_) => data = Some(compact(self.data.trim()).into_owned()),
                     Err(e) => {
                         errors.push(FieldError { field: "data", message: format!("not valid JSON: {e}") })
                     }
@@ -117,7 +118,18 @@ impl Draft {
                 event.insert("data".into(), self.data.clone().into());
             }
         }
-        if errors.is_empty() { Ok(Value::Object(event)) } else { Err(errors) }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let mut text = Value::Object(event).to_string();
+        if let Some(data) = data {
+            // The object is never empty (it has specversion): the data member goes before its `}`.
+            text.pop();
+            text.push_str(",\"data\":");
+            text.push_str(&data);
+            text.push('}');
+        }
+        Ok(text)
     }
 
     /// A draft that sends `event` again (resend from the detail pane); binary data is not
@@ -140,23 +152,22 @@ impl Draft {
             "time",
         ];
         let extensions = event
-            .as_map()
-            .iter()
-            .filter(|(name, _)| !FORM.contains(&name.as_str()))
+            .extensions()
+            .filter(|(name, _)| !FORM.contains(name))
             .map(|(name, value)| match value {
                 Value::String(s) => format!("{name}={s}"),
                 other => format!("{name}={other}"),
             })
             .collect::<Vec<_>>()
             .join("\n");
-        let data = match event.attribute("data") {
-            None => String::new(),
-            Some(Value::String(s))
+        let data = match event.data().map(|data| (data.json(), data.text())) {
+            None | Some((None, _)) => String::new(),
+            Some((_, Some(text)))
                 if !media_type_is_json(event.datacontenttype().unwrap_or("application/json")) =>
             {
-                s.clone()
+                text
             }
-            Some(json) => serde_json::to_string_pretty(json).unwrap_or_default(),
+            Some((Some(json), _)) => pretty(json),
         };
         Self {
             ty: event.ty().to_owned(),
@@ -240,22 +251,19 @@ pub fn to_ndjson<'a>(events: impl IntoIterator<Item = &'a CloudEvent>) -> String
 }
 
 /// Reads an export back: a JSON array of events, or NDJSON (blank lines ignored). Each event is
-/// returned as JSON for the server to validate; the error names the line that is not JSON.
-pub fn parse_import(text: &str) -> Result<Vec<Value>, String> {
+/// returned as its JSON text, unchanged, for the server to validate; the error names the line that
+/// is not JSON.
+pub fn parse_import(text: &str) -> Result<Vec<Box<RawValue>>, String> {
     let trimmed = text.trim_start_matches('\u{feff}').trim();
     if trimmed.starts_with('[') {
-        return match serde_json::from_str::<Value>(trimmed) {
-            Ok(Value::Array(events)) => Ok(events),
-            Ok(_) => Err("the file is not a JSON array of events".into()),
-            Err(e) => Err(format!("not valid JSON: {e}")),
-        };
+        return serde_json::from_str(trimmed).map_err(|e| format!("not valid JSON: {e}"));
     }
     trimmed
         .lines()
         .enumerate()
         .filter(|(_, line)| !line.trim().is_empty())
         .map(|(n, line)| {
-            serde_json::from_str::<Value>(line).map_err(|e| format!("line {}: not valid JSON: {e}", n + 1))
+            serde_json::from_str(line).map_err(|e| format!("line {}: not valid JSON: {e}", n + 1))
         })
         .collect()
 }
@@ -277,12 +285,22 @@ mod tests {
 
     #[test]
     fn builds_a_valid_event_from_a_draft() {
-        let event = draft().to_event().unwrap();
-        assert_eq!(event["data"], serde_json::json!({"n": 1}));
-        assert_eq!(event["region"], "eu");
-        assert_eq!(event["traceparent"], "00-ab");
-        assert_eq!(event["subject"], "orders/1");
-        assert!(CloudEvent::from_value(event).is_ok());
+        let text = draft().to_event().unwrap();
+        let event = decode_structured(text.as_bytes()).unwrap().event;
+        assert_eq!(event.data().and_then(|d| d.json()), Some(r#"{"n":1}"#));
+        assert_eq!(event.attribute("region").unwrap(), "eu");
+        assert_eq!(event.attribute("traceparent").unwrap(), "00-ab");
+        assert_eq!(event.subject(), Some("orders/1"));
+    }
+
+    #[test]
+    fn sends_json_data_exactly_as_typed() {
+        let typed = "{\n  \"n\": 123456789012345678901234567890,\n  \"s\": \"a  b\\u00e9\"\n}";
+        let text = Draft { data: typed.into(), ..draft() }.to_event().unwrap();
+        assert!(
+            text.ends_with(r#","data":{"n":123456789012345678901234567890,"s":"a  b\u00e9"}}"#),
+            "{text}"
+        );
     }
 
     #[test]
@@ -293,7 +311,8 @@ mod tests {
         assert_eq!(errors[0].field, "data");
         let text = Draft { datacontenttype: "text/plain".into(), data: "{\"n\": ".into(), ..draft() };
         assert_eq!(text.data_error(), None, "text data is not JSON-checked");
-        assert_eq!(text.to_event().unwrap()["data"], "{\"n\": ");
+        let event = decode_structured(text.to_event().unwrap().as_bytes()).unwrap().event;
+        assert_eq!(event.data().and_then(|d| d.text()).as_deref(), Some("{\"n\": "));
     }
 
     #[test]
@@ -313,7 +332,7 @@ mod tests {
         .event;
         let draft = Draft::from_event(&original, Mode::Binary);
         assert_eq!(draft.mode, Mode::Binary);
-        let rebuilt = CloudEvent::from_value(draft.to_event().unwrap()).unwrap().event;
+        let rebuilt = decode_structured(draft.to_event().unwrap().as_bytes()).unwrap().event;
         assert_eq!(rebuilt, original);
     }
 
@@ -338,11 +357,11 @@ mod tests {
             let back: Vec<CloudEvent> = parse_import(&text)
                 .unwrap()
                 .into_iter()
-                .map(|v| CloudEvent::from_value(v).unwrap().event)
+                .map(|raw| decode_structured(raw.get().as_bytes()).unwrap().event)
                 .collect();
             assert_eq!(back, events);
         }
-        assert_eq!(parse_import("").unwrap(), Vec::<Value>::new());
+        assert!(parse_import("").unwrap().is_empty());
         assert!(parse_import("{\"a\":1}\nnot json").unwrap_err().starts_with("line 2"));
         assert!(parse_import("[1,").is_err());
     }

@@ -138,6 +138,22 @@ mod tests {
     }
 
     #[test]
+    fn big_numbers_and_0_3_names_survive_both_modes() {
+        let big = event(
+            r#"{"specversion":"1.0","id":"1","source":"/s","type":"t","datacontenttype":"application/json","data":{"n":123456789012345678901234567890,"b":1,"a":2}}"#,
+        );
+        let legacy = event(
+            r#"{"specversion":"0.3","id":"1","source":"/s","type":"t","schemaurl":"https://example.com/s","datacontenttype":"image/png","datacontentencoding":"base64","data":"AAEC"}"#,
+        );
+        for original in [big, legacy] {
+            for mode in [Mode::Binary, Mode::Structured] {
+                let back = round_trip(&original, mode);
+                assert_eq!(back.to_json(), original.to_json(), "{mode:?}");
+            }
+        }
+    }
+
+    #[test]
     fn quotes_single_quotes_so_nothing_is_expanded() {
         assert_eq!(shell_quote("it's $HOME"), r#"'it'\''s $HOME'"#);
         assert_eq!(shell_words(&shell_quote("a'b c")), vec!["a'b c"]);

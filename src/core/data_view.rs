@@ -1,7 +1,7 @@
 //! How the detail pane shows an event's data (DESIGN §6): pretty JSON, text, or base64 with its size
 //! and a decoded preview. Which data is JSON follows the one media-type rule of `core::cloudevent`.
 
-use crate::core::cloudevent::{CloudEvent, Value, media_type_is_json};
+use crate::core::cloudevent::{CloudEvent, Data, media_type_is_json, pretty};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
@@ -13,8 +13,8 @@ const PREVIEW_CHARS: usize = 2048;
 pub enum DataView {
     /// No `data` and no `data_base64`.
     None,
-    /// JSON data (no `datacontenttype`, `application/json`, `*/*+json`), pretty-printed. Integers
-    /// stay exact: the value is printed as parsed, never through a float.
+    /// JSON data (no `datacontenttype`, `application/json`, `*/*+json`), indented token for token
+    /// from the received text, so every number reads as it was sent.
     Json(String),
     /// Text data, as is.
     Text(String),
@@ -25,20 +25,18 @@ pub enum DataView {
 
 impl DataView {
     pub fn of(event: &CloudEvent) -> Self {
-        if let Some(Value::String(encoded)) = event.attribute("data_base64") {
-            let bytes = STANDARD.decode(encoded).unwrap_or_default();
-            let preview =
-                std::str::from_utf8(&bytes).ok().map(|text| text.chars().take(PREVIEW_CHARS).collect());
-            return Self::Base64 { encoded: encoded.clone(), size: bytes.len(), preview };
-        }
-        match event.attribute("data") {
+        match event.data() {
             None => Self::None,
-            Some(Value::String(text)) if !event.datacontenttype().is_none_or(media_type_is_json) => {
-                Self::Text(text.clone())
+            Some(Data::Base64(encoded)) => {
+                let bytes = STANDARD.decode(encoded).unwrap_or_default();
+                let preview =
+                    std::str::from_utf8(&bytes).ok().map(|text| text.chars().take(PREVIEW_CHARS).collect());
+                Self::Base64 { encoded: encoded.clone(), size: bytes.len(), preview }
             }
-            Some(json) => {
-                Self::Json(serde_json::to_string_pretty(json).expect("a JSON value always serializes"))
-            }
+            Some(data @ Data::Json(raw)) => match data.text() {
+                Some(text) if !event.datacontenttype().is_none_or(media_type_is_json) => Self::Text(text),
+                _ => Self::Json(pretty(raw.get())),
+            },
         }
     }
 
@@ -68,6 +66,7 @@ impl DataView {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::cloudevent::Value;
     use serde_json::json;
 
     fn view(extra: Value) -> DataView {
@@ -96,6 +95,16 @@ mod tests {
         }
         let string = view(json!({"datacontenttype": "application/vnd.x+json", "data": "s"}));
         assert_eq!(string, DataView::Json("\"s\"".into()), "a JSON string is JSON, not text");
+    }
+
+    #[test]
+    fn numbers_of_any_size_and_precision_read_as_sent() {
+        let event = br#"{"specversion":"1.0","id":"1","source":"/s","type":"t","data":{"n":123456789012345678901234567890,"x":1.10}}"#;
+        let event = crate::core::cloudevent::decode_structured(event).unwrap().event;
+        assert_eq!(
+            DataView::of(&event).text(),
+            "{\n  \"n\": 123456789012345678901234567890,\n  \"x\": 1.10\n}"
+        );
     }
 
     #[test]

@@ -4,6 +4,7 @@
 use crate::core::cloudevent::ValidationError;
 use crate::core::envelope::RequestRecord;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// Most bytes of the message, path and each detail a summary carries.
 const MESSAGE_MAX: usize = 512;
@@ -33,8 +34,8 @@ pub struct Rejection {
     pub status: u16,
     /// The JSON error answered.
     pub error: ErrorDetail,
-    /// The request as received (credentials removed, body cut).
-    pub request: RequestRecord,
+    /// The request as received (credentials removed, body cut), shared with the ingest path.
+    pub request: Arc<RequestRecord>,
 }
 
 /// What a `rejected` frame and `GET /api/rejections` carry: a few hundred bytes whatever the
@@ -138,7 +139,7 @@ mod tests {
                     })
                     .collect(),
             },
-            request: RequestRecord::new("POST", path, [("ce-id", &b"1"[..])], &vec![b'x'; 100_000]),
+            request: Arc::new(RequestRecord::new("POST", path, [("ce-id", &b"1"[..])], &vec![b'x'; 100_000])),
         }
     }
 

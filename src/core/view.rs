@@ -431,12 +431,12 @@ mod tests {
                     })
                     .collect(),
             },
-            request: RequestRecord::new(
+            request: std::sync::Arc::new(RequestRecord::new(
                 "POST",
                 "/events",
                 [("content-type", &b"application/cloudevents+json"[..])],
                 body,
-            ),
+            )),
         }
     }
 
@@ -511,7 +511,7 @@ mod tests {
 
     #[test]
     fn says_what_the_recorded_headers_leave_out() {
-        let mut request = rejection(1, 0, b"").request;
+        let mut request = std::sync::Arc::unwrap_or_clone(rejection(1, 0, b"").request);
         assert_eq!(headers_note(&request), None);
         request.headers_truncated = true;
         assert_eq!(

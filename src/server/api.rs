@@ -9,7 +9,7 @@ use crate::server::event_log::{HistoryStats, LogError, Range};
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::header;
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
@@ -33,7 +33,10 @@ pub fn routes() -> Router<AppState> {
 impl From<LogError> for ApiError {
     fn from(error: LogError) -> Self {
         match error {
-            LogError::Unavailable(why) => ApiError::Unavailable(why),
+            LogError::Unavailable(why) => {
+                crate::server::error::backend_unavailable(&why);
+                ApiError::Unavailable
+            }
         }
     }
 }
@@ -76,19 +79,16 @@ pub fn parse_limit(value: Option<&str>) -> Result<usize> {
 async fn list_events(
     State(state): State<AppState>,
     raw: std::result::Result<Query<PageQuery>, QueryRejection>,
-) -> Result<Json<EventsPage<serde_json::Value>>> {
+) -> Result<Response> {
     let q = query(raw)?;
     let after = q.after.as_deref().map(|v| parse_id("after", v)).transpose()?;
     let before = q.before.as_deref().map(|v| parse_id("before", v)).transpose()?;
     let limit = parse_limit(q.limit.as_deref())?;
     let from_end = before.is_some() && after.is_none();
     let page = state.log.range(Range { after, before, limit, from_end }).await?;
-    let events = page
-        .entries
-        .iter()
-        .map(|e| serde_json::to_value(&e.envelope).expect("an envelope always serializes"))
-        .collect();
-    Ok(Json(EventsPage { events, has_more: page.has_more }))
+    // Serialized from the envelopes themselves: a detour through `Value` would re-encode data.
+    let events: Vec<&Envelope> = page.entries.iter().map(|e| &e.envelope).collect();
+    Ok(Json(EventsPage { events, has_more: page.has_more }).into_response())
 }
 
 /// A path segment; an undecodable one (`%FF`) is a 400 in our error shape, not axum's text.
@@ -107,7 +107,7 @@ async fn get_event(
         .get(id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no event {id} in the history")))?;
-    Ok(Json(serde_json::to_value(&entry.envelope).expect("an envelope always serializes")))
+    Ok(Json(&entry.envelope).into_response())
 }
 
 /// `DELETE /api/events`: every tab gets `cleared`.

@@ -10,6 +10,15 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use std::time::Duration;
 
+/// What clients (answers, `rejected` and `gap` frames) hear when the event log fails.
+pub const BACKEND_UNAVAILABLE: &str = "the event store is unavailable; retry later";
+
+/// Logs why the event log failed and gives the fixed text clients see instead.
+pub fn backend_unavailable(cause: &impl std::fmt::Display) -> &'static str {
+    tracing::error!(%cause, "event log unavailable");
+    BACKEND_UNAVAILABLE
+}
+
 /// An HTTP failure. Each variant's doc names its status.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -34,9 +43,10 @@ pub enum ApiError {
     /// 405: the path exists but not for this method (`Allow` is set by the router).
     #[error("method not allowed")]
     MethodNotAllowed,
-    /// 503: the event log backend cannot store or read right now; retry later.
-    #[error("event log unavailable: {0}")]
-    Unavailable(String),
+    /// 503: the event log backend cannot store or read right now; retry later. The cause is logged,
+    /// never answered: backend errors name hosts and internals.
+    #[error("{BACKEND_UNAVAILABLE}")]
+    Unavailable,
     /// 400: a JSON request body of the wrong shape (a missing or mistyped field).
     #[error("{0}")]
     InvalidRequest(String),
@@ -113,7 +123,7 @@ impl ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Timeout(_) => StatusCode::REQUEST_TIMEOUT,
-            ApiError::Unavailable(_) | ApiError::ShuttingDown | ApiError::TooManyConnections => {
+            ApiError::Unavailable | ApiError::ShuttingDown | ApiError::TooManyConnections => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
             ApiError::SinkUnreachable { .. } => StatusCode::BAD_GATEWAY,
@@ -138,7 +148,7 @@ impl ApiError {
             ApiError::BadHeader(_) => "invalid_header",
             ApiError::NotFound(_) => "not_found",
             ApiError::MethodNotAllowed => "method_not_allowed",
-            ApiError::Unavailable(_) => "backend_unavailable",
+            ApiError::Unavailable => "backend_unavailable",
             ApiError::InvalidRequest(_) => "invalid_request",
             ApiError::ExpectedJson => "unsupported_media_type",
             ApiError::UnknownSink { .. } => "unknown_sink",
@@ -252,13 +262,24 @@ mod tests {
 
     #[test]
     fn every_503_says_when_to_retry() {
-        for error in
-            [ApiError::ShuttingDown, ApiError::TooManyConnections, ApiError::Unavailable("down".into())]
-        {
+        for error in [ApiError::ShuttingDown, ApiError::TooManyConnections, ApiError::Unavailable] {
             let response = error.into_response();
             assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
             assert_eq!(response.headers()[header::RETRY_AFTER], RETRY_AFTER_S);
         }
+    }
+
+    #[test]
+    fn backend_failures_answer_a_fixed_message() {
+        let body = serde_json::to_value(ApiError::Unavailable.body()).unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({"error": {"code": "backend_unavailable", "message": BACKEND_UNAVAILABLE, "details": []}})
+        );
+        assert_eq!(
+            backend_unavailable(&"redis: connection refused (os error 111) at 10.0.0.7"),
+            BACKEND_UNAVAILABLE
+        );
     }
 
     #[test]

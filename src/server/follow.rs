@@ -267,7 +267,10 @@ impl Follow {
 
     /// The backend failed: say so, and go on with live events (or end, when draining).
     fn unavailable(&mut self, error: LogError) {
-        let loss = Loss::Unavailable { after: self.cursor, message: error.to_string() };
+        let loss = Loss::Unavailable {
+            after: self.cursor,
+            message: crate::server::error::backend_unavailable(&error).to_owned(),
+        };
         self.ready.push_back(Step::Lost(loss));
         self.check_losses = false;
         self.catching_up = false;

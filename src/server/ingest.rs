@@ -7,7 +7,7 @@ use crate::core::rejection::Rejection;
 use crate::server::AppState;
 use crate::server::connections::BodyTimeout;
 use crate::server::encoding;
-use crate::server::error::ApiError;
+use crate::server::error::{ApiError, backend_unavailable};
 use crate::server::event_log::{Batch, LogError};
 use crate::server::metrics::{ModeLabel, ReasonLabel};
 use axum::Json;
@@ -18,9 +18,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, post};
 use axum::{Router, body::Bytes};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
-/// `202 Accepted` body.
-#[derive(Debug, Serialize, Deserialize, PartialEq)]
+/// `202 Accepted` body: what [`ingest`] gives for stored events.
+#[derive(Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct Accepted {
     pub accepted: usize,
     /// History ids of the stored events, in order.
@@ -53,7 +54,8 @@ async fn post_events(
     let received_at = now_rfc3339();
     let pairs: Vec<(&str, &[u8])> = headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes())).collect();
     let path = uri.path_and_query().map_or("/", |p| p.as_str());
-    let record = |body: &[u8]| RequestRecord::new(method.as_str(), path, pairs.iter().copied(), body);
+    let record =
+        |body: &[u8]| Arc::new(RequestRecord::new(method.as_str(), path, pairs.iter().copied(), body));
     let body = match body {
         Ok(body) => body,
         Err(rejection) => {
@@ -67,24 +69,29 @@ async fn post_events(
                 state.metrics.aborted_uploads.inc();
                 return ApiError::BodyUnreadable(rejection.body_text()).into_response();
             };
-            return reject(&state, error, record(b""), received_at);
+            return reject(&state, error, record(b""), received_at).into_response();
         }
     };
     if headers.get_all(header::CONTENT_TYPE).iter().nth(1).is_some() {
-        return reject(&state, ApiError::DuplicateHeader("content-type"), record(&body), received_at);
+        let error = ApiError::DuplicateHeader("content-type");
+        return reject(&state, error, record(&body), received_at).into_response();
     }
     let codings =
         headers.get_all(header::CONTENT_ENCODING).iter().map(|v| v.to_str().unwrap_or("(not ASCII)"));
     let decoded = match encoding::decode(codings, &body, state.config.max_body) {
         Ok(decoded) => decoded,
-        Err(error) => return reject(&state, error.into(), record(&body), received_at),
+        Err(error) => return reject(&state, error.into(), record(&body), received_at).into_response(),
     };
     let body = decoded.as_deref().unwrap_or(&body);
-    ingest(&state, method.as_str(), path, &pairs, body, received_at).await
+    match ingest(&state, method.as_str(), path, &pairs, body, received_at).await {
+        Ok(accepted) => (StatusCode::ACCEPTED, Json(accepted)).into_response(),
+        Err(error) => error.into_response(),
+    }
 }
 
-/// The ingest path after the body is read: decode, validate, store, and answer as `POST /events`
-/// does (202 with the ids, or a recorded rejection). `POST /api/send` to `self` comes through here.
+/// The ingest path after the body is read: decode, validate, store. A refusal is already recorded
+/// and broadcast when it comes back, so callers only answer it: `POST /events` over HTTP, and
+/// `POST /api/send` to `self` as a delivery.
 pub async fn ingest(
     state: &AppState,
     method: &str,
@@ -92,41 +99,36 @@ pub async fn ingest(
     pairs: &[(&str, &[u8])],
     body: &[u8],
     received_at: String,
-) -> Response {
+) -> Result<Accepted, ApiError> {
     // Held until the events are stored, so shutdown waits for them before ending the streams.
-    let _admitted = match state.lifecycle.admit() {
-        Ok(token) => token,
-        Err(error) => return error.into_response(),
-    };
-    let request = RequestRecord::new(method, path, pairs.iter().copied(), body);
+    let _admitted = state.lifecycle.admit()?;
+    // One record per request, shared by its events, their envelopes and a rejection.
+    let request = Arc::new(RequestRecord::new(method, path, pairs.iter().copied(), body));
     let limits = Limits { max_batch: usize::try_from(state.config.max_batch).unwrap_or(usize::MAX) };
     let (mode, events) = match cloudevent::decode(pairs, body, &limits) {
         Ok(decoded) => decoded,
-        Err(error) => return reject(state, error.into(), request, received_at),
+        Err(error) => return Err(reject(state, error.into(), request, received_at)),
     };
     if events.is_empty() {
-        return accepted(Vec::new());
+        return Ok(Accepted::default());
     }
     let count = events.len() as u64;
-    let batch = Batch { mode, events, request, received_at: received_at.clone() };
+    let batch = Batch { mode, events, request: Arc::clone(&request), received_at: received_at.clone() };
     match state.log.append(batch).await {
         Ok(entries) => {
             state.metrics.events_accepted.get_or_create(&ModeLabel { mode: mode.as_str() }).inc_by(count);
-            accepted(entries.iter().map(|e| e.id().to_string()).collect())
+            let ids: Vec<String> = entries.iter().map(|e| e.id().to_string()).collect();
+            Ok(Accepted { accepted: ids.len(), ids })
         }
         Err(LogError::Unavailable(why)) => {
-            let request = RequestRecord::new(method, path, pairs.iter().copied(), body);
-            reject(state, ApiError::Unavailable(why), request, received_at)
+            backend_unavailable(&why);
+            Err(reject(state, ApiError::Unavailable, request, received_at))
         }
     }
 }
 
-fn accepted(ids: Vec<String>) -> Response {
-    (StatusCode::ACCEPTED, Json(Accepted { accepted: ids.len(), ids })).into_response()
-}
-
-/// Answers `error`, and keeps and broadcasts the refused request.
-fn reject(state: &AppState, error: ApiError, request: RequestRecord, time: String) -> Response {
+/// Keeps and broadcasts the refused request; gives back `error` to answer.
+fn reject(state: &AppState, error: ApiError, request: Arc<RequestRecord>, time: String) -> ApiError {
     tracing::debug!(code = error.code(), "ingest rejected: {error}");
     state.metrics.requests_rejected.get_or_create(&ReasonLabel { reason: error.code() }).inc();
     state.rejections.record(Rejection {
@@ -136,7 +138,7 @@ fn reject(state: &AppState, error: ApiError, request: RequestRecord, time: Strin
         error: error.body().error,
         request,
     });
-    error.into_response()
+    error
 }
 
 /// CloudEvents HTTP webhook spec §4: validation handshake. Any origin may deliver, at any rate.

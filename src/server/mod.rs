@@ -212,15 +212,18 @@ fn new_stream_id() -> String {
     format!("{:x}-{:x}", nanos, std::process::id())
 }
 
-/// `GET /healthz`: `200 ok` while the history can be stored and read; `503` and the reason while
-/// its backend is unreachable, so load balancers and readiness probes skip this replica meanwhile.
+/// `GET /healthz`: `200 ok` while the history can be stored and read; `503` while its backend is
+/// unreachable (the cause is logged, not answered), so load balancers and readiness probes skip
+/// this replica meanwhile.
 async fn healthz(State(state): State<AppState>) -> Response {
     match state.log.health().await {
         Ok(()) => "ok".into_response(),
-        Err(e) => {
-            (StatusCode::SERVICE_UNAVAILABLE, [(header::RETRY_AFTER, "5")], format!("unavailable: {e}"))
-                .into_response()
-        }
+        Err(e) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::RETRY_AFTER, "5")],
+            format!("unavailable: {}", error::backend_unavailable(&e)),
+        )
+            .into_response(),
     }
 }
 

@@ -91,7 +91,7 @@ mod tests {
             time: "2026-12-02T00:00:00.000Z".into(),
             status: 400,
             error: ErrorDetail { code: "malformed_json".into(), message: "bad".into(), details: vec![] },
-            request: RequestRecord::new("POST", "/", [], &vec![b'x'; body]),
+            request: Arc::new(RequestRecord::new("POST", "/", [], &vec![b'x'; body])),
         }
     }
 

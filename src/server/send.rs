@@ -1,14 +1,14 @@
 //! `POST /api/send` and `GET /api/sinks`: the UI sends an event to a sink configured at start-up
 //! (`--sink`, `K_SINK`) or to this player (`self`). A URL never comes from the request.
 
-use crate::core::cloudevent::{CloudEvent, to_binary};
+use crate::core::cloudevent::{CloudEvent, Map, decode_structured_with, to_binary};
 use crate::server::AppState;
 use crate::server::config::{Config, K_SINK_NAME, SELF_TARGET, Sink};
 use crate::server::error::{ApiError, Result};
 use crate::server::ingest::{self, now_rfc3339};
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::response::Response;
+use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use reqwest::Url;
@@ -47,8 +47,9 @@ pub struct SendRequest {
     pub target: String,
     #[serde(default)]
     pub mode: SendMode,
-    /// A CloudEvent in the JSON event format, validated before anything is sent.
-    pub event: serde_json::Value,
+    /// A CloudEvent in the JSON event format, validated before anything is sent. Kept as the
+    /// text that arrived, so its data is sent exactly as written.
+    pub event: Box<serde_json::value::RawValue>,
 }
 
 /// `POST /api/send` answer when the target answered, whatever its status: the UI shows a sink's
@@ -188,15 +189,18 @@ fn encode(event: &CloudEvent, mode: SendMode) -> (Vec<(String, String)>, Vec<u8>
     }
 }
 
-/// Stores the request through the ingest path, in-process, and reads its answer as a sink's.
+/// Stores the request through the ingest path, in-process, and reports the outcome as a sink's
+/// answer: the status and JSON body `POST /events` would have given.
 async fn deliver_to_self(state: &AppState, headers: &[(String, String)], body: &[u8]) -> Answer {
     let pairs: Vec<(&str, &[u8])> = headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes())).collect();
-    let response: Response = ingest::ingest(state, "POST", SELF_PATH, &pairs, body, now_rfc3339()).await;
-    let status = response.status().as_u16();
-    // Ingest answers are small JSON built in memory; reading them cannot fail.
-    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap_or_default();
-    let truncated = bytes.len() > MAX_ANSWER;
-    Answer { status, body: bytes[..bytes.len().min(MAX_ANSWER)].to_vec(), truncated }
+    let (status, body) = match ingest::ingest(state, "POST", SELF_PATH, &pairs, body, now_rfc3339()).await {
+        Ok(accepted) => (StatusCode::ACCEPTED, serde_json::to_vec(&accepted)),
+        Err(error) => (error.status(), serde_json::to_vec(&error.body())),
+    };
+    let mut body = body.expect("answers are plain data and always serialize");
+    let truncated = body.len() > MAX_ANSWER;
+    body.truncate(MAX_ANSWER);
+    Answer { status: status.as_u16(), body, truncated }
 }
 
 /// Text of an answer cut at [`MAX_ANSWER`]: a character split by the cut is dropped, other
@@ -218,15 +222,12 @@ async fn post_send(
 ) -> Result<Json<Delivery>> {
     let Json(request) =
         body.map_err(|e| ApiError::from_json_rejection(e, state.config.max_body, state.config.body_timeout))?;
-    let mut event = request.event;
-    if request.target == K_SINK_NAME
-        && let Some(overrides) = &state.config.ce_overrides
-        && let Some(attributes) = event.as_object_mut()
-    {
-        // Knative SinkBinding: `K_CE_OVERRIDES` extensions go on every event sent to the sink.
-        attributes.extend(overrides.extensions.clone());
-    }
-    let event = CloudEvent::from_value(event)?.event;
+    // Knative SinkBinding: `K_CE_OVERRIDES` extensions go on every event sent to the sink.
+    let overrides = match &state.config.ce_overrides {
+        Some(overrides) if request.target == K_SINK_NAME => overrides.extensions.clone(),
+        _ => Map::new(),
+    };
+    let event: CloudEvent = decode_structured_with(request.event.get().as_bytes(), overrides)?.event;
     let target = state.sinks.resolve(&request.target)?;
     let (headers, body) = encode(&event, request.mode);
     let started = Instant::now();

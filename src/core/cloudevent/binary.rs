@@ -6,6 +6,7 @@ use base64::engine::general_purpose::STANDARD;
 use percent_encoding::{AsciiSet, CONTROLS, percent_decode, utf8_percent_encode};
 use serde_json::{Map, Value};
 
+use super::data::Data;
 use super::json::{self, JsonError};
 use super::media_type::{self, DataKind};
 use super::validate::{self, Origin, Report};
@@ -13,8 +14,8 @@ use super::{CloudEvent, DecodeError, Validated};
 
 /// Decodes a binary-mode request: every `ce-<name>` header (name in any case) is attribute `<name>`
 /// with its value decoded as §3.1.3.2 says and kept as a string, `Content-Type` is `datacontenttype`,
-/// and the body is the data (none when empty): a JSON value for a JSON type, a string for a textual
-/// one, `data_base64` otherwise. Header problems and rule violations are all reported together; JSON
+/// and the body is the data (none when empty): its JSON text for a JSON type, a string for a textual
+/// one, bytes otherwise. Header problems and rule violations are all reported together; JSON
 /// data that names a member twice is refused on its own, as [`DecodeError::DuplicateMember`].
 pub fn decode_binary(headers: &[(&str, &[u8])], body: &[u8]) -> Result<Validated, DecodeError> {
     let mut report = Report::default();
@@ -23,12 +24,8 @@ pub fn decode_binary(headers: &[(&str, &[u8])], body: &[u8]) -> Result<Validated
     if let Some(content_type) = content_type {
         members.insert("datacontenttype".into(), content_type.into());
     }
-    if !body.is_empty()
-        && let Some((name, data)) = data_from_body(content_type, body, &mut report)?
-    {
-        members.insert(name.into(), data);
-    }
-    validate::validate(members, Origin::Binary, report).map_err(DecodeError::Invalid)
+    let data = if body.is_empty() { None } else { data_from_body(content_type, body, &mut report)? };
+    validate::validate(members, data, Origin::Binary, report).map_err(DecodeError::Invalid)
 }
 
 /// The attributes of the `ce-*` headers, as strings (§3.1.3). A value that fails to decode is
@@ -92,24 +89,29 @@ fn content_type<'a>(headers: &[(&str, &'a [u8])], r: &mut Report) -> Option<&'a 
     content_type.ok()
 }
 
-/// The data member for a non-empty body, by media type (JSON format §3.1). With no Content-Type a
-/// JSON body stays JSON, the JSON format's default type; any other body is kept as base64. JSON
-/// data is parsed strictly: a member named twice, at any depth, refuses the event.
+/// The data of a non-empty body, by media type (JSON format §3.1). With no Content-Type a JSON
+/// body stays JSON, the JSON format's default type; any other body is kept as bytes. JSON data is
+/// checked strictly (a member named twice, at any depth, refuses the event) and kept as its text.
 fn data_from_body(
     content_type: Option<&str>,
     body: &[u8],
     r: &mut Report,
-) -> Result<Option<(&'static str, Value)>, DecodeError> {
-    let base64 = || ("data_base64", Value::String(STANDARD.encode(body)));
+) -> Result<Option<Data>, DecodeError> {
+    let base64 = || Data::Base64(STANDARD.encode(body));
     let duplicate = |path: json::JsonPath| DecodeError::DuplicateMember {
         index: None,
         path: path.under("data").to_string(),
     };
+    // Strict JSON is UTF-8 (RFC 8259 §8.1), so its text is the body's.
+    let json = || match json::parse_strict(body) {
+        Ok(_) => Ok(std::str::from_utf8(body).map(Data::from_json_text).map_err(|e| e.to_string())),
+        Err(JsonError::DuplicateMember(path)) => Err(duplicate(path)),
+        Err(JsonError::Malformed(why)) => Ok(Err(why)),
+    };
     let Some(content_type) = content_type else {
-        let (data, kept) = match json::parse_strict(body) {
-            Ok(json) => (("data", json), "read as JSON"),
-            Err(JsonError::DuplicateMember(path)) => return Err(duplicate(path)),
-            Err(JsonError::Malformed(_)) => (base64(), "kept as data_base64"),
+        let (data, kept) = match json()? {
+            Ok(data) => (data, "read as JSON"),
+            Err(_) => (base64(), "kept as data_base64"),
         };
         let message = format!(
             "datacontenttype: no Content-Type header for a non-empty body (RFC 9110 §8.3: a sender SHOULD send one); \
@@ -121,10 +123,9 @@ fn data_from_body(
     // A malformed media type is reported by the attribute rules; its body is opaque bytes.
     let Ok(media_type) = media_type::parse(content_type) else { return Ok(Some(base64())) };
     Ok(match media_type.kind() {
-        DataKind::Json => match json::parse_strict(body) {
-            Ok(json) => Some(("data", json)),
-            Err(JsonError::DuplicateMember(path)) => return Err(duplicate(path)),
-            Err(JsonError::Malformed(why)) => {
+        DataKind::Json => match json()? {
+            Ok(data) => Some(data),
+            Err(why) => {
                 r.error(
                     "data",
                     format!(
@@ -135,7 +136,7 @@ fn data_from_body(
             }
         },
         DataKind::Text if media_type.is_utf8() => match std::str::from_utf8(body) {
-            Ok(text) => Some(("data", text.into())),
+            Ok(text) => Some(Data::from_text(text)),
             Err(_) => {
                 let message = format!(
                     "data: the body is not the UTF-8 text that Content-Type {content_type} declares; kept as data_base64"
@@ -180,43 +181,33 @@ const HEADER_ORDER: [&str; 4] = ["ce-specversion", "ce-id", "ce-source", "ce-typ
 
 /// The binary-mode form of `event` (HTTP binding §3.1), for "copy as curl", the send form and tests:
 /// `ce-*` headers with percent-encoded values (§3.1.3.2), `content-type` from `datacontenttype`, and
-/// the data as body bytes. JSON `data` without a `datacontenttype` is sent as `application/json`, the
-/// type it implies (JSON format §3.1.2). A 0.3 event sends `dataschema` as its 0.3 name, `ce-schemaurl`.
+/// the data as body bytes, JSON data as its received text. JSON data without a `datacontenttype` is
+/// sent as `application/json`, the type it implies (JSON format §3.1.2). A 0.3 event keeps its names
+/// (`ce-schemaurl`); its `datacontentencoding` is not sent, as the body is the bytes themselves.
 /// In this mode empty text or bytes read back as no data, and a `datacontenttype` that is itself a
 /// CloudEvents media type reads back as structured mode.
 pub fn to_binary(event: &CloudEvent) -> (Vec<(String, String)>, Vec<u8>) {
-    let legacy = event.specversion() == "0.3";
+    let legacy = event.is_legacy();
     let mut headers: Vec<(String, String)> = event
         .as_map()
         .iter()
-        .filter_map(|(name, value)| {
-            let header = match name.as_str() {
-                "data" | "data_base64" | "datacontenttype" => return None,
-                "dataschema" if legacy => "ce-schemaurl".to_owned(),
-                _ => format!("ce-{name}"),
-            };
+        .filter(|(name, _)| *name != "datacontenttype" && !(legacy && *name == "datacontentencoding"))
+        .map(|(name, value)| {
             // Booleans and integers in their canonical form need no encoding.
             let encoded = match value {
                 Value::String(s) => percent_encode(s),
                 other => other.to_string(),
             };
-            Some((header, encoded))
+            (format!("ce-{name}"), encoded)
         })
         .collect();
     headers
         .sort_by_key(|(name, _)| HEADER_ORDER.iter().position(|h| h == name).unwrap_or(HEADER_ORDER.len()));
 
-    let data = event.attribute("data");
-    let body = match (event.attribute("data_base64"), data) {
-        (Some(Value::String(encoded)), _) => STANDARD.decode(encoded).unwrap_or_default(),
-        (_, Some(Value::String(text))) if media_type::kind_of(event.datacontenttype()) != DataKind::Json => {
-            text.clone().into_bytes()
-        }
-        (_, Some(json)) => serde_json::to_vec(json).expect("a JSON value always serializes"),
-        _ => Vec::new(),
-    };
-    let content_type = event.datacontenttype().or_else(|| data.map(|_| "application/json"));
-    if let Some(content_type) = content_type {
+    let as_text = media_type::kind_of(event.datacontenttype()) != DataKind::Json;
+    let body = event.data().map(|data| data.body(as_text)).unwrap_or_default();
+    let implied = matches!(event.data(), Some(Data::Json(_))).then_some("application/json");
+    if let Some(content_type) = event.datacontenttype().or(implied) {
         headers.push(("content-type".into(), content_type.into()));
     }
     (headers, body)
@@ -251,8 +242,12 @@ mod tests {
         decode_binary(&headers, body)
     }
 
+    /// The event as its JSON object, data parsed.
     fn decoded(extra: &[(&str, &[u8])], body: &[u8]) -> Map<String, Value> {
-        binary(extra, body).expect("a valid binary event").event.as_map().clone()
+        match serde_json::to_value(binary(extra, body).expect("a valid binary event").event) {
+            Ok(Value::Object(members)) => members,
+            other => panic!("an event serializes as an object, got {other:?}"),
+        }
     }
 
     fn invalid(extra: &[(&str, &[u8])], body: &[u8]) -> Vec<ValidationError> {
@@ -436,14 +431,14 @@ mod tests {
     #[test]
     fn keeps_text_that_is_not_utf8_as_base64_with_a_warning() {
         let validated = binary(&[("content-type", b"text/plain")], b"caf\xe9").unwrap();
-        assert_eq!(validated.event.attribute("data_base64"), Some(&json!("Y2Fm6Q==")));
+        assert_eq!(validated.event.data().and_then(Data::base64), Some("Y2Fm6Q=="));
         assert_eq!(validated.warnings[0].attribute.as_deref(), Some("data"));
     }
 
     #[test]
     fn reads_a_body_without_content_type_as_json_or_base64_with_a_warning() {
         let json_body = binary(&[], b"[1, 2]").unwrap();
-        assert_eq!(json_body.event.attribute("data"), Some(&json!([1, 2])));
+        assert_eq!(json_body.event.data().and_then(Data::json), Some("[1,2]"));
         assert_eq!(json_body.event.datacontenttype(), None);
         assert_eq!(
             json_body.warnings,
@@ -455,7 +450,7 @@ mod tests {
             }]
         );
         let opaque = binary(&[], b"\x00\x01").unwrap();
-        assert_eq!(opaque.event.attribute("data_base64"), Some(&json!("AAE=")));
+        assert_eq!(opaque.event.data().and_then(Data::base64), Some("AAE="));
     }
 
     #[test]
@@ -466,7 +461,7 @@ mod tests {
     }
 
     #[test]
-    fn maps_0_3_binary_headers_to_1_0_names() {
+    fn keeps_0_3_binary_header_names() {
         let headers: [(&str, &[u8]); 6] = [
             ("ce-specversion", b"0.3"),
             ("ce-id", b"1"),
@@ -476,11 +471,20 @@ mod tests {
             ("ce-datacontentencoding", b"base64"),
         ];
         let validated = decode_binary(&headers, b"").unwrap();
-        assert_eq!(validated.event.attribute("dataschema"), Some(&json!("https://example.com/schema")));
-        assert_eq!(validated.event.attribute("schemaurl"), None);
-        assert_eq!(validated.event.attribute("datacontentencoding"), None);
+        assert_eq!(validated.event.attribute("schemaurl"), Some(&json!("https://example.com/schema")));
+        assert_eq!(validated.event.dataschema(), Some("https://example.com/schema"));
+        assert_eq!(validated.event.attribute("dataschema"), None);
+        assert_eq!(validated.event.attribute("datacontentencoding"), None, "ignored in binary mode");
         let warned: Vec<_> = validated.warnings.iter().filter_map(|w| w.attribute.as_deref()).collect();
-        assert_eq!(warned, ["specversion", "datacontentencoding", "source"]);
+        assert_eq!(warned, ["specversion", "source", "datacontentencoding"]);
+
+        let with_bytes: Vec<(&str, &[u8])> =
+            headers.iter().copied().chain([("content-type", &b"application/octet-stream"[..])]).collect();
+        let event = decode_binary(&with_bytes, &[0, 1]).unwrap().event;
+        let json: Value = serde_json::from_str(&event.to_json()).unwrap();
+        assert_eq!((&json["datacontentencoding"], &json["data"]), (&json!("base64"), &json!("AAE=")));
+        assert_eq!(json.get("data_base64"), None, "0.3 has no data_base64");
+        assert_eq!(to_binary(&event).1, [0, 1]);
     }
 
     #[test]
@@ -520,16 +524,27 @@ mod tests {
     }
 
     #[test]
-    fn sends_data_base64_as_raw_bytes_and_0_3_dataschema_as_schemaurl() {
+    fn sends_0_3_bytes_as_raw_bytes_and_schemaurl_by_its_name() {
         let event = CloudEvent::from_value(json!({
             "specversion": "0.3", "id": "1", "source": "/a", "type": "t", "schemaurl": "s.json",
-            "datacontenttype": "application/octet-stream", "data_base64": "AAE=",
+            "datacontenttype": "application/octet-stream", "datacontentencoding": "base64", "data": "AAE=",
         }))
         .unwrap()
         .event;
         let (headers, body) = to_binary(&event);
         assert!(headers.contains(&("ce-schemaurl".into(), "s.json".into())));
+        assert!(!headers.iter().any(|(name, _)| name == "ce-datacontentencoding" || name == "ce-dataschema"));
         assert_eq!(body, [0, 1]);
+    }
+
+    #[test]
+    fn keeps_a_json_body_as_its_text() {
+        let body = b"{ \"n\" : 123456789012345678901234567890, \"z\": 1, \"a\": \"\\u00e9 \" }";
+        let event = binary(&[("content-type", b"application/json")], body).unwrap().event;
+        let data = r#"{"n":123456789012345678901234567890,"z":1,"a":"\u00e9 "}"#;
+        assert_eq!(event.data().and_then(Data::json), Some(data));
+        assert!(event.to_json().ends_with(&format!(r#""data":{data}}}"#)));
+        assert_eq!(to_binary(&event).1, data.as_bytes(), "sent back as received, compacted");
     }
 
     fn text(min: usize) -> impl Strategy<Value = String> {
@@ -562,7 +577,7 @@ mod tests {
     }
 
     /// `(datacontenttype, member, value)` for data of each kind; text and bytes are non-empty, since
-    /// an empty body means no data.
+    /// an empty body means no data. Bytes are `data_base64`, renamed for 0.3 below.
     fn data() -> impl Strategy<Value = Option<(&'static str, &'static str, Value)>> {
         prop_oneof![
             Just(None),
@@ -597,10 +612,14 @@ mod tests {
                 |((specversion, id, source, ty), (subject, time, schema), extensions, data)| {
                     let mut event =
                         json!({"specversion": specversion, "id": id, "source": source, "type": ty});
+                    let legacy = specversion == "0.3";
                     let optional = [
                         ("subject", subject),
                         ("time", time),
-                        ("dataschema", schema.map(|s| format!("https://example.com/{s}"))),
+                        (
+                            if legacy { "schemaurl" } else { "dataschema" },
+                            schema.map(|s| format!("https://example.com/{s}")),
+                        ),
                     ];
                     for (name, value) in optional {
                         if let Some(value) = value {
@@ -612,7 +631,12 @@ mod tests {
                     }
                     if let Some((content_type, member, value)) = data {
                         event["datacontenttype"] = content_type.into();
-                        event[member] = value;
+                        if legacy && member == "data_base64" {
+                            event["datacontentencoding"] = "base64".into();
+                            event["data"] = value;
+                        } else {
+                            event[member] = value;
+                        }
                     }
                     event
                 },

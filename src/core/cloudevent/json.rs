@@ -4,8 +4,12 @@
 use std::fmt;
 
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer};
 use serde_json::map::Entry;
+use serde_json::value::RawValue;
 use serde_json::{Map, Number, Value};
+
+use super::data::Data;
 
 /// One step into a JSON document: an object member or an array element.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -95,6 +99,122 @@ pub fn parse_strict(bytes: &[u8]) -> Result<Value, JsonError> {
             JsonError::DuplicateMember(JsonPath(trail))
         }
     })
+}
+
+/// One event's JSON, strictly parsed: an object's members, with `data` kept as its own text.
+#[derive(Debug)]
+pub(super) enum EventJson {
+    /// The members other than `data`, in order, and `data` as received (compacted).
+    Object { members: Map<String, Value>, data: Option<Data> },
+    /// Any other JSON value: not an event, named in the error.
+    Other(Value),
+}
+
+impl EventJson {
+    /// A value already parsed (tests, `CloudEvent::from_value`): `data` is its serde_json text.
+    pub(super) fn from_value(value: Value) -> EventJson {
+        match value {
+            Value::Object(mut members) => {
+                let data = members.remove("data").map(|data| Data::from_json_text(&data.to_string()));
+                EventJson::Object { members, data }
+            }
+            other => EventJson::Other(other),
+        }
+    }
+}
+
+/// Parses one event as [`parse_strict`] does (same errors, same duplicate paths), except that
+/// `data` is not turned into a `Value`: its text is kept, so no number or escape changes.
+pub(super) fn parse_event(bytes: &[u8]) -> Result<EventJson, JsonError> {
+    let Ok(RawMembers(raw)) = serde_json::from_slice::<RawMembers>(bytes) else {
+        // Not an object, or not JSON: the strict parse names the problem or the value.
+        return parse_strict(bytes).map(EventJson::from_value);
+    };
+    let mut members = Map::new();
+    let mut data = None;
+    for (name, value) in raw {
+        // What is inside a member is checked before the member's own name, as one pass would.
+        let parsed = parse_strict(value.get().as_bytes()).map_err(|error| match error {
+            JsonError::DuplicateMember(path) => JsonError::DuplicateMember(path.under(&name)),
+            malformed => malformed,
+        })?;
+        if members.contains_key(&name) || (name == "data" && data.is_some()) {
+            return Err(JsonError::DuplicateMember(JsonPath(vec![Step::Member(name)])));
+        }
+        if name == "data" {
+            data = Some(Data::from_json_text(value.get()));
+        } else {
+            members.insert(name, parsed);
+        }
+    }
+    Ok(EventJson::Object { members, data })
+}
+
+/// A JSON object's members as borrowed text, in order, repeats included.
+struct RawMembers<'a>(Vec<(String, &'a RawValue)>);
+
+impl<'de> Deserialize<'de> for RawMembers<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Members;
+        impl<'de> Visitor<'de> for Members {
+            type Value = RawMembers<'de>;
+
+            fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+                formatter.write_str("a JSON object")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawMembers<'de>, A::Error> {
+                let mut members = Vec::new();
+                while let Some(name) = map.next_key::<String>()? {
+                    members.push((name, map.next_value::<&'de RawValue>()?));
+                }
+                Ok(RawMembers(members))
+            }
+        }
+        deserializer.deserialize_map(Members)
+    }
+}
+
+/// A stored or served event's members, for `CloudEvent`'s `Deserialize`: `data` as its text, a
+/// repeated member an error. Strictness inside `data` was checked when the event was received.
+pub(super) struct StoredMembers {
+    pub(super) members: Map<String, Value>,
+    pub(super) data: Option<Data>,
+}
+
+impl<'de> Deserialize<'de> for StoredMembers {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Members;
+        impl<'de> Visitor<'de> for Members {
+            type Value = StoredMembers;
+
+            fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+                formatter.write_str("a CloudEvent in the JSON event format")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<StoredMembers, A::Error> {
+                let (mut members, mut data) = (Map::new(), None);
+                let repeated = |name: &str| de::Error::custom(format_args!("member `{name}` appears twice"));
+                while let Some(name) = map.next_key::<String>()? {
+                    if name == "data" {
+                        let raw = map.next_value::<Box<RawValue>>()?;
+                        if data.replace(Data::from_json_text(raw.get())).is_some() {
+                            return Err(repeated("data"));
+                        }
+                        continue;
+                    }
+                    match members.entry(name) {
+                        Entry::Vacant(entry) => {
+                            entry.insert(map.next_value::<Value>()?);
+                        }
+                        Entry::Occupied(entry) => return Err(repeated(entry.key())),
+                    }
+                }
+                Ok(StoredMembers { members, data })
+            }
+        }
+        deserializer.deserialize_map(Members)
+    }
 }
 
 /// Builds a `Value` like serde_json's own visitor. On a duplicate it fails with `trail` holding the

@@ -2,6 +2,7 @@
 //! CloudEvents 1.0 validation with SHOULD-level warnings, and the binary encoding back. No I/O.
 
 mod binary;
+mod data;
 mod duplicate;
 mod json;
 mod media_type;
@@ -12,10 +13,11 @@ mod validate;
 
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 pub use serde_json::{Map, Value};
 
 pub use binary::{decode_binary, to_binary};
+pub use data::{Data, compact, pretty};
 pub use duplicate::DuplicateKey;
 pub use json::{JsonError, JsonPath, Step, parse_strict};
 pub use time::unix_millis;
@@ -25,6 +27,7 @@ pub use time::unix_millis;
 pub fn media_type_is_json(datacontenttype: &str) -> bool {
     matches!(media_type::kind_of(Some(datacontenttype)), media_type::DataKind::Json)
 }
+use serde_json::value::RawValue;
 use validate::{Origin, Report};
 
 /// How an event arrived (HTTP binding §1.3). Serialized as `"binary"`, `"structured"` or `"batch"`.
@@ -47,13 +50,17 @@ impl Mode {
     }
 }
 
-/// A validated event in the CloudEvents JSON event format, with 1.0 attribute names, serialized
-/// transparently as that object. A 0.3 event keeps `"specversion": "0.3"`, but its `schemaurl` is
-/// `dataschema` and its base64-encoded `data` is `data_base64`. Data is a JSON value under a JSON
-/// `datacontenttype` (or none), a string under a textual one, and `data_base64` otherwise.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct CloudEvent(Map<String, Value>);
+/// A validated event in the CloudEvents JSON event format, serialized as that object with the
+/// attribute names of its own `specversion`: a 0.3 event keeps `schemaurl`, and its bytes are `data`
+/// beside `datacontentencoding: "base64"`, as 0.3 readers expect. Data is kept exactly as received
+/// (see [`Data`]). Built only by validation: decoding a request, [`CloudEvent::from_value`], or
+/// deserializing, which runs the same rules, so an invalid event cannot exist.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CloudEvent {
+    /// Attributes in order, data excluded.
+    attributes: Map<String, Value>,
+    data: Option<Data>,
+}
 
 /// The attributes the CloudEvents 1.0 spec defines; every other attribute is an extension.
 const STANDARD_ATTRIBUTES: [&str; 8] =
@@ -66,7 +73,7 @@ impl CloudEvent {
         DuplicateKey { source: self.source(), id: self.id() }
     }
 
-    /// REQUIRED `id` (empty only for an event that was not validated).
+    /// REQUIRED `id`.
     pub fn id(&self) -> &str {
         self.string("id").unwrap_or_default()
     }
@@ -81,9 +88,14 @@ impl CloudEvent {
         self.string("type").unwrap_or_default()
     }
 
-    /// REQUIRED `specversion`: `"1.0"`, or `"0.3"` for a mapped legacy event.
+    /// REQUIRED `specversion`: `"1.0"`, or `"0.3"` for a legacy event.
     pub fn specversion(&self) -> &str {
         self.string("specversion").unwrap_or_default()
+    }
+
+    /// A CloudEvents 0.3 event, which keeps its 0.3 attribute names.
+    pub fn is_legacy(&self) -> bool {
+        self.specversion() == "0.3"
     }
 
     /// OPTIONAL `subject`, never empty.
@@ -101,39 +113,108 @@ impl CloudEvent {
         self.string("datacontenttype")
     }
 
-    /// Any member by its JSON-format name: an attribute, `data` or `data_base64`.
+    /// OPTIONAL `dataschema` (1.0), or `schemaurl` of a 0.3 event: the same attribute.
+    pub fn dataschema(&self) -> Option<&str> {
+        self.string(self.dataschema_name())
+    }
+
+    /// The name this event gives `dataschema`: `schemaurl` in 0.3, so a UI can show both names.
+    pub fn dataschema_name(&self) -> &'static str {
+        if self.is_legacy() { "schemaurl" } else { "dataschema" }
+    }
+
+    /// Any attribute by its JSON-format name (not `data`; see [`CloudEvent::data`]).
     pub fn attribute(&self, name: &str) -> Option<&Value> {
-        self.0.get(name)
+        self.attributes.get(name)
+    }
+
+    /// Whether `name` is a context attribute of this event's version rather than an extension:
+    /// a 0.3 event also has `schemaurl` and `datacontentencoding`.
+    pub fn is_standard(&self, name: &str) -> bool {
+        STANDARD_ATTRIBUTES.contains(&name)
+            || (self.is_legacy() && matches!(name, "schemaurl" | "datacontentencoding"))
     }
 
     /// Extension attributes (neither standard attributes nor data), by name.
     pub fn extensions(&self) -> impl Iterator<Item = (&str, &Value)> {
-        self.0
+        self.attributes
             .iter()
-            .filter(|(name, _)| {
-                !STANDARD_ATTRIBUTES.contains(&name.as_str()) && *name != "data" && *name != "data_base64"
-            })
+            .filter(|(name, _)| !self.is_standard(name))
             .map(|(name, value)| (name.as_str(), value))
     }
 
-    /// The whole event as its JSON object.
+    /// Every attribute as a JSON object, data excluded.
     pub fn as_map(&self) -> &Map<String, Value> {
-        &self.0
+        &self.attributes
+    }
+
+    /// The data, exactly as received.
+    pub fn data(&self) -> Option<&Data> {
+        self.data.as_ref()
     }
 
     /// The event as one line of JSON (no newlines), as stored and as sent in `cloudevent` frames.
     pub fn to_json(&self) -> String {
-        serde_json::to_string(&self.0).expect("a JSON object of strings and values always serializes")
+        serde_json::to_string(self).expect("a JSON object of strings and values always serializes")
     }
 
-    /// Validates a stored or received JSON value with the structured-mode rules; a valid event comes
-    /// back unchanged, so the browser and tests can re-check what the server stored.
+    /// Validates a JSON value with the structured-mode rules. The value has been parsed, so its
+    /// numbers are what serde_json made of them; received bytes go through [`decode_structured`].
     pub fn from_value(value: Value) -> Result<Validated, DecodeError> {
-        check_event(value).map_err(DecodeError::Invalid)
+        check_event(json::EventJson::from_value(value)).map_err(DecodeError::Invalid)
     }
 
     fn string(&self, name: &str) -> Option<&str> {
-        self.0.get(name).and_then(Value::as_str)
+        self.attributes.get(name).and_then(Value::as_str)
+    }
+}
+
+impl Serialize for CloudEvent {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap as _;
+        let mut map =
+            serializer.serialize_map(Some(self.attributes.len() + usize::from(self.data.is_some())))?;
+        for (name, value) in &self.attributes {
+            map.serialize_entry(name, value)?;
+        }
+        match &self.data {
+            Some(Data::Json(raw)) => map.serialize_entry("data", raw)?,
+            Some(Data::Base64(encoded)) if self.is_legacy() => map.serialize_entry("data", encoded)?,
+            Some(Data::Base64(encoded)) => map.serialize_entry("data_base64", encoded)?,
+            None => {}
+        }
+        map.end()
+    }
+}
+
+/// Runs the structured-mode rules: what the server stored reads back as the same event, and
+/// anything invalid is an error, never an unchecked event.
+impl<'de> Deserialize<'de> for CloudEvent {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let json::StoredMembers { mut members, mut data } = json::StoredMembers::deserialize(deserializer)?;
+        upgrade_stored_0_3(&mut members, &mut data);
+        validate::validate(members, data, Origin::Structured, Report::default())
+            .map(|validated| validated.event)
+            .map_err(|errors| serde::de::Error::custom(DecodeError::Invalid(errors)))
+    }
+}
+
+/// Earlier versions stored a 0.3 event under 1.0 names (`dataschema`, `data_base64`); such an
+/// event, from a Redis history or a browser cache, reads back with its 0.3 names.
+fn upgrade_stored_0_3(members: &mut Map<String, Value>, data: &mut Option<Data>) {
+    if members.get("specversion").and_then(Value::as_str) != Some("0.3") {
+        return;
+    }
+    if !members.contains_key("schemaurl")
+        && let Some(url) = members.shift_remove("dataschema")
+    {
+        members.insert("schemaurl".into(), url);
+    }
+    if data.is_none()
+        && let Some(Value::String(encoded)) = members.shift_remove("data_base64")
+    {
+        members.insert("datacontentencoding".into(), "base64".into());
+        *data = Some(Data::Base64(encoded));
     }
 }
 
@@ -276,32 +357,65 @@ pub fn decode(
 
 /// Decodes a structured-mode body: one event in the JSON event format.
 pub fn decode_structured(body: &[u8]) -> Result<Validated, DecodeError> {
-    CloudEvent::from_value(parse_json(body, false)?)
+    decode_structured_with(body, Map::new())
+}
+
+/// [`decode_structured`] with `extra` attributes set over the received ones before validation
+/// (Knative `K_CE_OVERRIDES` on sends).
+pub fn decode_structured_with(body: &[u8], extra: Map<String, Value>) -> Result<Validated, DecodeError> {
+    let mut event = json::parse_event(body).map_err(|error| json_error(error, false))?;
+    if let json::EventJson::Object { members, .. } = &mut event {
+        members.extend(extra);
+    }
+    check_event(event).map_err(DecodeError::Invalid)
 }
 
 /// Decodes a batch-mode body: a JSON array of events in the JSON event format (JSON format §4),
 /// all of one `specversion` (HTTP binding §3.3.2). All or nothing; errors carry the event's index.
 /// The length is checked against `limits` before any event is validated.
 pub fn decode_batch(body: &[u8], limits: &Limits) -> Result<Vec<Validated>, DecodeError> {
-    let members = match parse_json(body, true)? {
-        Value::Array(members) => members,
-        other => {
-            return Err(DecodeError::Invalid(vec![ValidationError {
-                index: None,
-                attribute: None,
-                message: format!(
-                    "a batch must be a JSON array of events, got {}",
-                    validate::describe(&other)
-                ),
-            }]));
+    let members: Vec<json::EventJson> = match serde_json::from_slice::<Vec<&RawValue>>(body) {
+        Ok(members) => {
+            if members.len() > limits.max_batch {
+                return Err(DecodeError::BatchTooLarge { len: members.len(), max: limits.max_batch });
+            }
+            let mut events = Vec::with_capacity(members.len());
+            for (index, member) in members.into_iter().enumerate() {
+                let event = json::parse_event(member.get().as_bytes()).map_err(|error| match error {
+                    JsonError::DuplicateMember(path) => {
+                        DecodeError::DuplicateMember { index: Some(index), path: path.to_string() }
+                    }
+                    malformed => json_error(malformed, false),
+                })?;
+                events.push(event);
+            }
+            events
         }
+        // Not an array of JSON values: the strict parse says what it is.
+        Err(_) => match parse_strict(body).map_err(|error| json_error(error, true))? {
+            Value::Array(members) if members.len() > limits.max_batch => {
+                return Err(DecodeError::BatchTooLarge { len: members.len(), max: limits.max_batch });
+            }
+            Value::Array(members) => members.into_iter().map(json::EventJson::from_value).collect(),
+            other => {
+                return Err(DecodeError::Invalid(vec![ValidationError {
+                    index: None,
+                    attribute: None,
+                    message: format!(
+                        "a batch must be a JSON array of events, got {}",
+                        validate::describe(&other)
+                    ),
+                }]));
+            }
+        },
     };
-    if members.len() > limits.max_batch {
-        return Err(DecodeError::BatchTooLarge { len: members.len(), max: limits.max_batch });
-    }
 
-    let specversion_of =
-        |member: &Value| member.get("specversion").and_then(Value::as_str).map(str::to_owned);
+    let specversion_of = |member: &json::EventJson| match member {
+        json::EventJson::Object { members, .. } => {
+            members.get("specversion").and_then(Value::as_str).map(str::to_owned)
+        }
+        json::EventJson::Other(_) => None,
+    };
     let batch_version = members.iter().find_map(specversion_of);
     let mut events = Vec::with_capacity(members.len());
     let mut errors = Vec::new();
@@ -330,11 +444,13 @@ pub fn decode_batch(body: &[u8], limits: &Limits) -> Result<Vec<Validated>, Deco
     if errors.is_empty() { Ok(events) } else { Err(DecodeError::Invalid(errors)) }
 }
 
-/// The structured-mode rules for one JSON value, which must be an object.
-fn check_event(value: Value) -> Result<Validated, Vec<ValidationError>> {
-    match value {
-        Value::Object(members) => validate::validate(members, Origin::Structured, Report::default()),
-        other => Err(vec![ValidationError {
+/// The structured-mode rules for one event's JSON, which must be an object.
+fn check_event(event: json::EventJson) -> Result<Validated, Vec<ValidationError>> {
+    match event {
+        json::EventJson::Object { members, data } => {
+            validate::validate(members, data, Origin::Structured, Report::default())
+        }
+        json::EventJson::Other(other) => Err(vec![ValidationError {
             index: None,
             attribute: None,
             message: format!("an event must be a JSON object, got {}", validate::describe(&other)),
@@ -342,16 +458,16 @@ fn check_event(value: Value) -> Result<Validated, Vec<ValidationError>> {
     }
 }
 
-/// A structured or batch body as strict JSON. In a batch, a duplicate's leading array index is the
+/// A structured or batch body's JSON error. In a batch, a duplicate's leading array index is the
 /// member's position.
-fn parse_json(body: &[u8], batch: bool) -> Result<Value, DecodeError> {
-    parse_strict(body).map_err(|error| match error {
+fn json_error(error: JsonError, batch: bool) -> DecodeError {
+    match error {
         JsonError::Malformed(why) => DecodeError::MalformedJson(why),
         JsonError::DuplicateMember(path) => {
             let (index, path) = if batch { path.split_index() } else { (None, path) };
             DecodeError::DuplicateMember { index, path: path.to_string() }
         }
-    })
+    }
 }
 
 #[cfg(test)]
@@ -432,8 +548,79 @@ mod tests {
         sent["datacontenttype"] = "image/png".into();
         sent["data_base64"] = "iVBORw0KGgo=".into();
         let validated = decode_structured(&body(&sent)).unwrap();
-        assert_eq!(validated.event.attribute("data_base64"), Some(&json!("iVBORw0KGgo=")));
-        assert_eq!(validated.event.attribute("data"), None);
+        assert_eq!(validated.event.data().and_then(Data::base64), Some("iVBORw0KGgo="));
+        assert_eq!(serde_json::to_value(&validated.event).unwrap(), sent);
+    }
+
+    /// The issue's example, in every form JSON data can take.
+    const EXACT: &str = r#"{"n": 123456789012345678901234567890, "f": 0.1000000000000000000000001, "e": 1E+2,
+        "z": -0.0, "order": {"b": 1, "a": 2}, "s": "caf\u00e9 \" \\ \/ \n", "inside": "  two  spaces\t"}"#;
+    const EXACT_COMPACT: &str = r#"{"n":123456789012345678901234567890,"f":0.1000000000000000000000001,"e":1E+2,"z":-0.0,"order":{"b":1,"a":2},"s":"caf\u00e9 \" \\ \/ \n","inside":"  two  spaces\t"}"#;
+
+    #[test]
+    fn keeps_structured_json_data_exactly_as_received_on_one_line() {
+        let text = format!(
+            "{{\"specversion\": \"1.0\", \"id\": \"a\", \"source\": \"/s\", \"type\": \"t.x\",\n \"data\": {EXACT}}}"
+        );
+        let event = decode_structured(text.as_bytes()).unwrap().event;
+        assert_eq!(event.data().and_then(Data::json), Some(EXACT_COMPACT));
+        let line = event.to_json();
+        assert_eq!(
+            line,
+            format!(r#"{{"specversion":"1.0","id":"a","source":"/s","type":"t.x","data":{EXACT_COMPACT}}}"#)
+        );
+        let again: CloudEvent = serde_json::from_str(&line).unwrap();
+        assert_eq!(again, event, "what is served reads back as the same event");
+        assert_eq!(again.to_json(), line);
+    }
+
+    #[test]
+    fn keeps_batch_data_exactly_and_still_finds_duplicates_inside_it() {
+        let text = format!(r#"[{{"specversion":"1.0","id":"a","source":"/s","type":"t","data":{EXACT}}}]"#);
+        let events = decode_batch(text.as_bytes(), &Limits::default()).unwrap();
+        assert_eq!(events[0].event.data().and_then(Data::json), Some(EXACT_COMPACT));
+        let twice = text.replace(r#""b": 1"#, r#""b": 1, "b": 1"#);
+        assert_eq!(
+            decode_batch(twice.as_bytes(), &Limits::default()),
+            Err(DecodeError::DuplicateMember { index: Some(0), path: "data.order.b".into() })
+        );
+    }
+
+    #[test]
+    fn keeps_0_3_names_in_structured_mode() {
+        let sent = r#"{"specversion":"0.3","id":"a","source":"/s","type":"t.x","datacontenttype":"application/octet-stream","schemaurl":"https://example.com/s.json","datacontentencoding":"base64","data":"AAEC"}"#;
+        let event = decode_structured(sent.as_bytes()).unwrap().event;
+        assert_eq!(event.to_json(), sent, "served with its own names, in spec order");
+        assert_eq!(event.dataschema(), Some("https://example.com/s.json"));
+        assert_eq!(event.dataschema_name(), "schemaurl");
+        assert_eq!(event.data().and_then(Data::base64), Some("AAEC"));
+        assert_eq!(event.extensions().count(), 0, "schemaurl and datacontentencoding are 0.3 attributes");
+        assert_eq!(serde_json::from_str::<CloudEvent>(sent).unwrap(), event);
+    }
+
+    #[test]
+    fn reads_0_3_events_stored_under_1_0_names_with_their_own_names() {
+        let stored = r#"{"specversion":"0.3","id":"a","source":"/s","type":"t.x","datacontenttype":"image/png","dataschema":"https://example.com/s","data_base64":"AAEC"}"#;
+        let event: CloudEvent = serde_json::from_str(stored).unwrap();
+        assert_eq!(
+            event.to_json(),
+            r#"{"specversion":"0.3","id":"a","source":"/s","type":"t.x","datacontenttype":"image/png","schemaurl":"https://example.com/s","datacontentencoding":"base64","data":"AAEC"}"#
+        );
+    }
+
+    #[test]
+    fn deserializing_runs_the_rules() {
+        let valid = r#"{"specversion":"1.0","id":"a","source":"/s","type":"t.x"}"#;
+        assert!(serde_json::from_str::<CloudEvent>(valid).is_ok());
+        let error =
+            serde_json::from_str::<CloudEvent>(r#"{"specversion":"1.0","id":"","source":"/s","type":"t"}"#)
+                .unwrap_err();
+        assert!(error.to_string().starts_with("invalid event: id: must not be empty"), "{error}");
+        let twice = r#"{"specversion":"1.0","id":"a","source":"/s","type":"t","id":"b"}"#;
+        assert!(
+            serde_json::from_str::<CloudEvent>(twice).unwrap_err().to_string().contains("`id` appears twice")
+        );
+        assert!(serde_json::from_str::<CloudEvent>("[]").is_err());
     }
 
     #[test]

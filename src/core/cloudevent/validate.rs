@@ -1,5 +1,5 @@
 //! CloudEvents 1.0 rules over one event in the JSON event format, shared by every mode: an error for
-//! each broken MUST, a warning for each ignored SHOULD, and the 0.3 to 1.0 attribute mapping.
+//! each broken MUST, a warning for each ignored SHOULD, and the 0.3 attribute names.
 
 use std::borrow::Cow;
 
@@ -7,12 +7,13 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Map, Value};
 
+use super::data::Data;
 use super::media_type::{self, DataKind};
 use super::uri::{self, Kind};
 use super::{CloudEvent, Validated, ValidationError, Warning, time};
 
 /// Where the members came from. Binary mode has already turned headers into string attributes and
-/// the body into `data` / `data_base64`.
+/// the body into data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Origin {
     Structured,
@@ -66,11 +67,12 @@ const ATTRIBUTES: [(&str, Option<&str>, Rule); 7] = [
     ("time", None, time_rule),
 ];
 
-/// Validates `members` (JSON-format member names and values) and builds the event with 1.0 names:
-/// standard attributes in spec order, then extensions and data in the order of `members`.
-/// Findings already in `report` (from binary-mode header decoding) come first.
+/// Validates `members` (JSON-format member names and values, `data` apart) and builds the event
+/// with the names of its version: standard attributes in spec order, then extensions in the order
+/// of `members`. Findings already in `report` (from binary-mode header decoding) come first.
 pub(super) fn validate(
     members: Map<String, Value>,
+    data: Option<Data>,
     origin: Origin,
     mut report: Report,
 ) -> Result<Validated, Vec<ValidationError>> {
@@ -82,8 +84,7 @@ pub(super) fn validate(
     let version = match specversion.as_deref() {
         Some("1.0") => Version::V1,
         Some("0.3") => {
-            r.warn("specversion", "CloudEvents 0.3 is deprecated; shown with 1.0 attribute names".into());
-            map_legacy_names(&mut members, origin, r);
+            r.warn("specversion", "CloudEvents 0.3 is deprecated; 1.0 names schemaurl dataschema".into());
             Version::V03
         }
         Some(other) => {
@@ -99,6 +100,8 @@ pub(super) fn validate(
     }
 
     for (name, required, rule) in ATTRIBUTES {
+        // CloudEvents 0.3 §3.1: `schemaurl`, a URI-reference, where 1.0 has `dataschema`.
+        let name = if version == Version::V03 && name == "dataschema" { "schemaurl" } else { name };
         let Some(value) = take_string(&mut members, name, r, required) else { continue };
         match rule(&value, version) {
             Ok(advice) => {
@@ -110,19 +113,27 @@ pub(super) fn validate(
             Err(why) => r.error(name, format!("{name}: {} {why}", quote(&value))),
         }
     }
+    let encoding = if version == Version::V03 { legacy_encoding(&mut members, origin, r) } else { None };
 
-    let (mut data, mut data_base64) = (None, None);
+    let mut data_base64 = None;
     for (name, value) in members.0 {
         match name.as_str() {
-            "data" => data = Some(value),
-            "data_base64" => data_base64 = Some(value),
+            "data_base64" => data_base64 = Some(value).filter(|v| !v.is_null()),
+            "dataschema" if version == Version::V03 => r.error(
+                "dataschema",
+                "dataschema: not a CloudEvents 0.3 attribute; a 0.3 event names it schemaurl".into(),
+            ),
             _ => extension(name, value, r, &mut event),
         }
     }
-    add_data(data, data_base64, origin, r, &mut event);
+    let data = if version == Version::V03 {
+        legacy_data(data, data_base64, encoding, r, &mut event)
+    } else {
+        add_data(data, data_base64, origin, r, &event)
+    };
 
     if report.errors.is_empty() {
-        Ok(Validated { event: CloudEvent(event), warnings: report.warnings })
+        Ok(Validated { event: CloudEvent { attributes: event, data }, warnings: report.warnings })
     } else {
         Err(report.errors)
     }
@@ -183,75 +194,138 @@ fn time_rule(time: &str, _: Version) -> Result<Option<String>, String> {
 /// `data` or `data_base64`, never both (JSON format §3.1.1). `data` may be an explicit null; a null
 /// `data_base64` is simply unset.
 fn add_data(
-    data: Option<Value>,
+    data: Option<Data>,
     data_base64: Option<Value>,
     origin: Origin,
     r: &mut Report,
-    event: &mut Map<String, Value>,
-) {
-    match (data, data_base64.filter(|v| !v.is_null())) {
-        (Some(_), Some(_)) => r.error(
-            "data_base64",
-            "data and data_base64 are both present; an event carries its data in one of them (JSON format §3.1.1)"
-                .into(),
-        ),
+    event: &Map<String, Value>,
+) -> Option<Data> {
+    match (data, data_base64) {
+        (Some(_), Some(_)) => {
+            r.error(
+                "data_base64",
+                "data and data_base64 are both present; an event carries its data in one of them (JSON format §3.1.1)"
+                    .into(),
+            );
+            None
+        }
         (Some(data), None) => {
             let content_type = event.get("datacontenttype").and_then(Value::as_str);
-            if origin == Origin::Structured && !data.is_string() && media_type::kind_of(content_type) != DataKind::Json {
+            let not_a_string = data.json().is_some_and(|json| !json.starts_with('"'));
+            if origin == Origin::Structured
+                && not_a_string
+                && media_type::kind_of(content_type) != DataKind::Json
+            {
                 let message = format!(
                     "data: datacontenttype {} is not JSON, so data SHOULD be a string (JSON format §3.1.2); got {}",
                     content_type.unwrap_or_default(),
-                    describe(&data)
+                    data.json().map_or("bytes", describe_json)
                 );
                 r.warn("data", message);
             }
-            event.insert("data".into(), data);
+            Some(data)
         }
         (None, Some(Value::String(encoded))) => match STANDARD.decode(&encoded) {
-            Ok(_) => {
-                event.insert("data_base64".into(), encoded.into());
+            Ok(_) => Some(Data::Base64(encoded)),
+            Err(why) => {
+                r.error("data_base64", format!("data_base64: not valid base64 (RFC 4648, padded): {why}"));
+                None
             }
-            Err(why) => r.error("data_base64", format!("data_base64: not valid base64 (RFC 4648, padded): {why}")),
         },
         (None, Some(other)) => {
             r.error("data_base64", format!("data_base64: must be a base64 string, got {}", describe(&other)));
+            None
         }
-        (None, None) => {}
+        (None, None) => None,
     }
 }
 
-/// CloudEvents 0.3 names in 1.0 terms: `schemaurl` is `dataschema`, and string `data` with
-/// `datacontentencoding: base64` is `data_base64`. In binary mode the body is the data as is, and
-/// 0.3 says `datacontentencoding` MUST then be ignored.
-fn map_legacy_names(members: &mut Members, origin: Origin, r: &mut Report) {
-    if let Some(url) = members.take("schemaurl") {
-        if members.get("dataschema").is_some_and(|v| !v.is_null()) {
-            r.error("schemaurl", "schemaurl: 0.3 schemaurl becomes dataschema, which is also present".into());
-        } else {
-            members.push("dataschema", url);
-        }
+/// A JSON text's kind, for messages.
+fn describe_json(json: &str) -> &'static str {
+    match json.as_bytes().first() {
+        Some(b'{') => "an object",
+        Some(b'[') => "an array",
+        Some(b'"') => "a string",
+        Some(b't' | b'f') => "a boolean",
+        Some(b'n') => "null",
+        _ => "a number",
     }
+}
+
+/// CloudEvents 0.3 `datacontentencoding` (0.3 §3.1): only `"base64"`, kept as received, in
+/// structured mode. In binary mode the body is the data as is, and 0.3 says the attribute MUST
+/// then be ignored.
+fn legacy_encoding(members: &mut Members, origin: Origin, r: &mut Report) -> Option<String> {
     match members.take("datacontentencoding") {
-        None | Some(Value::Null) => {}
-        Some(_) if origin == Origin::Binary => r.warn(
-            "datacontentencoding",
-            "datacontentencoding: ignored in binary mode, where the body is the data as is (CloudEvents 0.3)"
-                .into(),
-        ),
-        Some(Value::String(encoding)) if encoding.eq_ignore_ascii_case("base64") => {
-            if members.get("data").is_some_and(Value::is_string) && members.get("data_base64").is_none() {
-                let data = members.take("data").unwrap_or_default();
-                members.push("data_base64", data);
-            }
+        None | Some(Value::Null) => None,
+        Some(_) if origin == Origin::Binary => {
+            r.warn(
+                "datacontentencoding",
+                "datacontentencoding: ignored in binary mode, where the body is the data as is (CloudEvents 0.3)"
+                    .into(),
+            );
+            None
         }
-        Some(other) => r.error(
-            "datacontentencoding",
-            format!(
-                "datacontentencoding: {} is not supported; CloudEvents 0.3 defines only \"base64\"",
-                describe(&other)
-            ),
-        ),
+        Some(Value::String(encoding)) if encoding.eq_ignore_ascii_case("base64") => Some(encoding),
+        Some(other) => {
+            r.error(
+                "datacontentencoding",
+                format!(
+                    "datacontentencoding: {} is not supported; CloudEvents 0.3 defines only \"base64\"",
+                    describe(&other)
+                ),
+            );
+            None
+        }
     }
+}
+
+/// The data of a 0.3 event (0.3 JSON format §3.1): a base64 string in `data` under
+/// `datacontentencoding`, which binary-mode bytes get too; 0.3 has no `data_base64`.
+fn legacy_data(
+    data: Option<Data>,
+    data_base64: Option<Value>,
+    encoding: Option<String>,
+    r: &mut Report,
+    event: &mut Map<String, Value>,
+) -> Option<Data> {
+    if data_base64.is_some() {
+        r.error(
+            "data_base64",
+            "data_base64: not part of CloudEvents 0.3, which carries bytes in data with datacontentencoding \"base64\""
+                .into(),
+        );
+        return None;
+    }
+    let data = match (encoding.as_ref(), data) {
+        (Some(_), Some(data @ Data::Json(_))) => match data.text() {
+            Some(encoded) if STANDARD.decode(&encoded).is_ok() => Some(Data::Base64(encoded)),
+            Some(_) => {
+                r.error(
+                    "data",
+                    "data: not valid base64 (RFC 4648, padded), as datacontentencoding says".into(),
+                );
+                return None;
+            }
+            None => {
+                r.error(
+                    "data",
+                    "data: datacontentencoding \"base64\" needs data to be a base64 string".into(),
+                );
+                return None;
+            }
+        },
+        (_, data) => data,
+    };
+    let encoding = match (&data, encoding) {
+        (_, Some(encoding)) => Some(encoding),
+        (Some(Data::Base64(_)), None) => Some("base64".to_owned()),
+        _ => None,
+    };
+    if let Some(encoding) = encoding {
+        event.insert("datacontentencoding".into(), encoding.into());
+    }
+    data
 }
 
 /// The members not checked yet, in received order. Taking one keeps the others in order, which
@@ -262,14 +336,6 @@ impl Members {
     fn take(&mut self, name: &str) -> Option<Value> {
         let at = self.0.iter().position(|(member, _)| member == name)?;
         Some(self.0.remove(at).1)
-    }
-
-    fn get(&self, name: &str) -> Option<&Value> {
-        self.0.iter().find(|(member, _)| member == name).map(|(_, value)| value)
-    }
-
-    fn push(&mut self, name: &str, value: Value) {
-        self.0.push((name.to_owned(), value));
     }
 }
 
@@ -419,7 +485,10 @@ mod tests {
 
     fn check(value: Value) -> Result<Validated, Vec<ValidationError>> {
         match value {
-            Value::Object(members) => validate(members, Origin::Structured, Report::default()),
+            Value::Object(mut members) => {
+                let data = members.remove("data").map(|data| Data::from_json_text(&data.to_string()));
+                validate(members, data, Origin::Structured, Report::default())
+            }
             _ => panic!("test events are objects"),
         }
     }
@@ -479,7 +548,7 @@ mod tests {
     }
 
     #[test]
-    fn maps_0_3_names_to_1_0_and_labels_the_event() {
+    fn keeps_0_3_names_and_labels_the_event() {
         let legacy = event_with(json!({
             "specversion": "0.3", "schemaurl": "schemas/order.json",
             "datacontentencoding": "Base64", "datacontenttype": "application/octet-stream", "data": "AAEC",
@@ -487,29 +556,32 @@ mod tests {
         let validated = check(legacy).unwrap();
         let event = validated.event.as_map();
         assert_eq!(event["specversion"], "0.3");
-        assert_eq!(event["dataschema"], "schemas/order.json");
-        assert_eq!(event["data_base64"], "AAEC");
-        assert!(!event.contains_key("schemaurl") && !event.contains_key("datacontentencoding"));
-        assert!(!event.contains_key("data"));
+        assert_eq!(event["schemaurl"], "schemas/order.json", "0.3 schemaurl is a URI-reference");
+        assert_eq!(event["datacontentencoding"], "Base64", "kept as received");
+        assert!(!event.contains_key("dataschema"));
+        assert_eq!(validated.event.data(), Some(&Data::Base64("AAEC".into())));
         assert_eq!(
             validated.warnings,
             [Warning {
                 attribute: Some("specversion".into()),
-                message: "CloudEvents 0.3 is deprecated; shown with 1.0 attribute names".into()
+                message: "CloudEvents 0.3 is deprecated; 1.0 names schemaurl dataschema".into()
             }]
         );
     }
 
     #[test]
     fn revalidates_a_stored_0_3_event_unchanged() {
-        let stored =
-            check(event_with(json!({"specversion": "0.3", "schemaurl": "https://example.com/s"}))).unwrap();
+        let stored = check(event_with(json!({
+            "specversion": "0.3", "schemaurl": "https://example.com/s",
+            "datacontentencoding": "base64", "data": "AAEC",
+        })))
+        .unwrap();
         let again = check(serde_json::to_value(&stored.event).unwrap()).unwrap();
         assert_eq!(again, stored);
     }
 
     #[test]
-    fn rejects_0_3_encodings_other_than_base64_and_schemaurl_beside_dataschema() {
+    fn rejects_1_0_names_and_encodings_other_than_base64_in_0_3_events() {
         let legacy = |changes: Value| {
             let mut event = event_with(changes);
             event["specversion"] = "0.3".into();
@@ -519,15 +591,15 @@ mod tests {
             error_attributes(legacy(json!({"datacontentencoding": "gzip", "data": "x"}))),
             ["datacontentencoding"]
         );
-        assert_eq!(
-            error_attributes(legacy(
-                json!({"schemaurl": "https://a.example", "dataschema": "https://b.example"})
-            )),
-            ["schemaurl"]
-        );
+        assert_eq!(error_attributes(legacy(json!({"dataschema": "https://b.example"}))), ["dataschema"]);
+        assert_eq!(error_attributes(legacy(json!({"data_base64": "AAEC"}))), ["data_base64"]);
         assert_eq!(
             error_attributes(legacy(json!({"datacontentencoding": "base64", "data": "not base64!"}))),
-            ["data_base64"]
+            ["data"]
+        );
+        assert_eq!(
+            error_attributes(legacy(json!({"datacontentencoding": "base64", "data": {"a": 1}}))),
+            ["data"]
         );
     }
 
@@ -607,7 +679,7 @@ mod tests {
             check(event_with(json!({"subject": null, "comexample": null, "data": null}))).unwrap();
         let event = validated.event.as_map();
         assert!(!event.contains_key("subject") && !event.contains_key("comexample"));
-        assert_eq!(event.get("data"), Some(&Value::Null));
+        assert_eq!(validated.event.data().and_then(Data::json), Some("null"));
     }
 
     #[test]

@@ -59,7 +59,6 @@ impl MemoryLog {
         let Batch { mode, events, request, received_at } = batch;
         // The request is shared by the batch's events; each carries its part of the cost.
         let request_share = request.approx_bytes() / events.len().max(1);
-        let request = Arc::new(request);
         // Serialize before locking: the lock covers only id assignment and bookkeeping.
         let prepared: Vec<_> = events.into_iter().map(|v| (v.event.to_json(), v)).collect();
         let now = now_ms();
@@ -250,7 +249,7 @@ pub(crate) mod tests {
         Batch {
             mode: Mode::Structured,
             events,
-            request: RequestRecord::default(),
+            request: Arc::new(RequestRecord::default()),
             received_at: "2026-11-26T00:00:00.000Z".into(),
         }
     }

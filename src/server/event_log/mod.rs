@@ -30,7 +30,8 @@ pub type LogResult<T> = Result<T, LogError>;
 pub struct Batch {
     pub mode: Mode,
     pub events: Vec<Validated>,
-    pub request: RequestRecord,
+    /// The request as received, built once and shared by every envelope of the batch.
+    pub request: Arc<RequestRecord>,
     /// RFC 3339 time of arrival.
     pub received_at: String,
 }

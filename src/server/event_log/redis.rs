@@ -145,7 +145,7 @@ impl RedisLog {
     async fn append_now(&self, batch: Batch) -> LogResult<Vec<Arc<Entry>>> {
         self.ready().await?;
         let Batch { mode, events, request, received_at } = batch;
-        let stored = StoredBatch { received_at, mode, request: Arc::new(request) };
+        let stored = StoredBatch { received_at, mode, request };
         let mut invocation = self.scripts.append.prepare_invoke();
         invocation
             .key(&self.keys.events)
