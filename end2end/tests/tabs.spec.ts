@@ -55,3 +55,27 @@ test("each tab keeps its own filter", async ({ context, request }) => {
   await expect(a.rows).toHaveCount(1);
   await expect(b.rows).toHaveCount(2);
 });
+
+test("a tab opened later holds every event the others hold, once, and follows the leader's light", async ({
+  context,
+  request,
+}) => {
+  const producer = new Producer(request);
+  const first = new PlayerPage(await context.newPage());
+  await first.open();
+  // More than one sync page (1,000 events each), posted while the first tab is alone.
+  for (let batch = 0; batch < 5; batch++) {
+    await producer.batch(Array.from({ length: 500 }, (_, i) => makeEvent({ id: `late-${batch}-${i}` })));
+  }
+  await expect(first.count).toHaveText("2500 events");
+
+  const late = new PlayerPage(await context.newPage());
+  await late.goto();
+  await late.hydrated();
+  await expect(late.count).toHaveText("2500 events");
+  await expect(late.light).toHaveAttribute("data-state", "green");
+  await producer.structured(makeEvent({ id: "after-join" }));
+  await expect(late.row("after-join")).toHaveCount(1);
+  await expect(late.count).toHaveText("2501 events");
+  await expect.poll(() => streamClients(request)).toBe(1);
+});

@@ -2,10 +2,11 @@
 //! components build for both targets. Policy lives in `core`; hooks only move bytes and events.
 
 pub mod api;
+pub mod batcher;
 pub mod dom;
-pub mod render;
 pub mod session;
 pub mod store;
 pub mod stream;
 pub mod tabs;
 pub mod theme;
+pub mod ui;

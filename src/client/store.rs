@@ -1,6 +1,6 @@
 //! The IndexedDB cache of events (rexie): database `cloudevent-player`, store `events` keyed by
 //! `[ms, seq]` of the history id, so keys sort like ids. Written in batches off the render path,
-//! capped at [`crate::app::TAB_CAPACITY`] (oldest out), cleared on `cleared`. Browser only.
+//! capped at [`crate::client::ui::TAB_CAPACITY`] (oldest out), cleared on `cleared`. Browser only.
 
 #[cfg(feature = "hydrate")]
 pub use browser::{Cache, CacheWriter};
@@ -11,6 +11,7 @@ mod browser {
     use rexie::{KeyRange, ObjectStore, Rexie, TransactionMode};
     use std::cell::RefCell;
     use std::rc::Rc;
+    use std::sync::Arc;
     use wasm_bindgen::JsValue;
 
     const DATABASE: &str = "cloudevent-player";
@@ -77,7 +78,11 @@ mod browser {
         }
 
         /// Stores `events` in one transaction, then drops the oldest beyond `capacity`.
-        pub async fn write(&self, events: &[(EventId, String)], capacity: usize) -> Result<(), rexie::Error> {
+        pub async fn write(
+            &self,
+            events: &[(EventId, Arc<str>)],
+            capacity: usize,
+        ) -> Result<(), rexie::Error> {
             let tx = self.db.transaction(&[STORE], TransactionMode::ReadWrite)?;
             let store = tx.store(STORE)?;
             store.put_all(events.iter().map(|(id, json)| (record(*id, json), None))).await?;
@@ -113,7 +118,7 @@ mod browser {
 
     #[derive(Default)]
     struct WriterState {
-        queued: Vec<(EventId, String)>,
+        queued: Vec<(EventId, Arc<str>)>,
         clear: bool,
         scheduled: bool,
     }
@@ -123,7 +128,8 @@ mod browser {
             Self { cache, capacity, state: Rc::default() }
         }
 
-        pub fn queue(&self, id: EventId, json: String) {
+        /// Queues an event's JSON (shared with its row, not copied).
+        pub fn queue(&self, id: EventId, json: Arc<str>) {
             self.state.borrow_mut().queued.push((id, json));
             self.schedule();
         }

@@ -1,11 +1,10 @@
 //! Live `/stream` connection: `fetch` with a streaming body, parsed by `core::sse::Parser`, frames
-//! handed to an [`EventSink`]. Reconnect policy and the light come from `core::connection`.
+//! handed to a callback. Reconnect policy and the light come from `core::connection`.
 
-#[cfg(feature = "hydrate")]
-use crate::client::render::EventSink;
 use crate::core::connection::Light;
-#[cfg(feature = "hydrate")]
 use crate::core::id::EventId;
+use crate::core::sse::Frame;
+use std::rc::Rc;
 
 /// What the header shows about the connection (relayed as is to follower tabs).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -23,24 +22,45 @@ impl Default for StreamStatus {
     }
 }
 
+/// Options of [`use_event_stream`].
+pub struct UseEventStreamOptions {
+    /// Resume after this id (the newest the tab already holds); with none, the server's history
+    /// is replayed, up to what a tab holds.
+    pub resume_after: Option<EventId>,
+    /// The frames of each read that concern the model (not `connected` or `ping`), in order.
+    pub on_frames: Rc<dyn Fn(Vec<Frame>)>,
+    /// The connection status, each time it changes.
+    pub on_status: Rc<dyn Fn(StreamStatus)>,
+}
+
+/// What [`use_event_stream`] returns.
+pub struct UseEventStreamReturn {
+    /// Closes the stream for good (also done when the owner is cleaned up).
+    pub close: Rc<dyn Fn()>,
+}
+
 /// Opens `/stream` and keeps it open for the life of the page: reconnecting immediately, then with
-/// backoff, each time resuming after the newest event received (at first `resume_after`, the
-/// newest the tab already holds; with none, the server's whole history is replayed), so nothing is
-/// lost or repeated. A line silent for twice the ping interval counts as dead. A 401/403 stops
-/// retrying and says why. Every status change goes to `on_status`.
-#[cfg(feature = "hydrate")]
-pub fn start(sink: EventSink, resume_after: Option<EventId>, on_status: impl Fn(StreamStatus) + 'static) {
-    browser::start(sink, resume_after, std::rc::Rc::new(on_status));
+/// backoff, each time resuming after the newest event received, so nothing is lost or repeated. A
+/// line silent for twice the ping interval counts as dead. A 401/403 stops retrying and says why.
+/// Inert on the server.
+pub fn use_event_stream(options: UseEventStreamOptions) -> UseEventStreamReturn {
+    #[cfg(feature = "hydrate")]
+    return browser::start(options);
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = options;
+        UseEventStreamReturn { close: Rc::new(|| ()) }
+    }
 }
 
 #[cfg(feature = "hydrate")]
 mod browser {
-    use super::StreamStatus;
-    use crate::app::TAB_CAPACITY;
+    use super::{StreamStatus, UseEventStreamOptions, UseEventStreamReturn};
     use crate::client::dom::{clock, now_ms};
-    use crate::client::render::{EventSink, Incoming};
+    use crate::client::ui::TAB_CAPACITY;
     use crate::core::connection::{Backoff, Connection, Light, Status};
     use crate::core::id::EventId;
+    use crate::core::protocol::{Connected, FrameKind};
     use crate::core::sse::{Frame, Parser};
     use leptos::prelude::*;
     use std::cell::RefCell;
@@ -54,7 +74,10 @@ mod browser {
         controller: RefCell<Option<AbortController>>,
         /// Newest event id received on any connection: the next `Last-Event-ID`.
         last_id: RefCell<Option<EventId>>,
+        on_frames: Rc<dyn Fn(Vec<Frame>)>,
         on_status: Rc<dyn Fn(StreamStatus)>,
+        /// What `on_status` was last told: it hears only of changes.
+        published: RefCell<Option<StreamStatus>>,
     }
 
     impl Shared {
@@ -71,16 +94,23 @@ mod browser {
                 label: label.to_owned(),
                 tooltip: connection.describe(now_ms(), |ms| clock(ms)[..8].to_owned()),
             };
-            (self.on_status)(status);
+            drop(connection);
+            if self.published.borrow().as_ref() != Some(&status) {
+                *self.published.borrow_mut() = Some(status.clone());
+                (self.on_status)(status);
+            }
         }
     }
 
-    pub fn start(sink: EventSink, resume_after: Option<EventId>, on_status: Rc<dyn Fn(StreamStatus)>) {
+    pub fn start(options: UseEventStreamOptions) -> UseEventStreamReturn {
+        let UseEventStreamOptions { resume_after, on_frames, on_status } = options;
         let shared = Rc::new(Shared {
             connection: RefCell::new(Connection::new(Backoff::default())),
             controller: RefCell::new(None),
             last_id: RefCell::new(resume_after),
+            on_frames,
             on_status,
+            published: RefCell::new(None),
         });
         // Watchdog: a dead line is aborted (so the read fails and we reconnect); the tooltip's
         // countdown refreshes.
@@ -97,26 +127,31 @@ mod browser {
         )
         .ok();
         let closed = Rc::new(std::cell::Cell::new(false));
+        let close: Rc<dyn Fn()> = {
+            let (shared, closed) = (Rc::clone(&shared), Rc::clone(&closed));
+            let handle = RefCell::new(handle);
+            Rc::new(move || {
+                closed.set(true);
+                if let Some(controller) = shared.controller.borrow().as_ref() {
+                    controller.abort();
+                }
+                if let Some(handle) = handle.borrow_mut().take() {
+                    handle.clear();
+                }
+            })
+        };
         // Cleanup runs on this (only) thread; the wrapper satisfies the `Send` bound.
-        let on_close = send_wrapper::SendWrapper::new((Rc::clone(&shared), Rc::clone(&closed)));
-        on_cleanup(move || {
-            let (shared, closed) = &*on_close;
-            closed.set(true);
-            if let Some(controller) = shared.controller.borrow().as_ref() {
-                controller.abort();
-            }
-            if let Some(handle) = handle {
-                handle.clear();
-            }
-        });
-        leptos::task::spawn_local(run(shared, sink, closed));
+        let on_close = send_wrapper::SendWrapper::new(Rc::clone(&close));
+        on_cleanup(move || (on_close.as_ref())());
+        leptos::task::spawn_local(run(shared, closed));
+        UseEventStreamReturn { close }
     }
 
-    async fn run(shared: Rc<Shared>, sink: EventSink, closed: Rc<std::cell::Cell<bool>>) {
+    async fn run(shared: Rc<Shared>, closed: Rc<std::cell::Cell<bool>>) {
         while !closed.get() {
             shared.connection.borrow_mut().connecting(now_ms());
             shared.publish();
-            let reason = match connect(&shared, &sink).await {
+            let reason = match connect(&shared).await {
                 Outcome::Ended(reason) => reason,
                 Outcome::Refused(status) => {
                     shared.connection.borrow_mut().unauthorized(status);
@@ -140,7 +175,7 @@ mod browser {
         Refused(u16),
     }
 
-    async fn connect(shared: &Rc<Shared>, sink: &EventSink) -> Outcome {
+    async fn connect(shared: &Rc<Shared>) -> Outcome {
         let controller = match AbortController::new() {
             Ok(c) => c,
             Err(_) => return Outcome::Ended("this browser cannot abort requests".into()),
@@ -182,41 +217,47 @@ mod browser {
             }
             let Ok(value) = js_sys::Reflect::get(&chunk, &JsValue::from_str("value")) else { continue };
             let bytes = js_sys::Uint8Array::new(&value).to_vec();
-            parser.push_with(&bytes, |frame| handle(shared, sink, frame));
+            let mut frames = Vec::new();
+            parser.push_with(&bytes, |frame| {
+                if let Some(frame) = handle(shared, frame) {
+                    frames.push(frame);
+                }
+            });
+            if !frames.is_empty() {
+                (shared.on_frames)(frames);
+            }
         }
     }
 
-    /// Routes one frame; malformed ones are logged and skipped, the stream goes on.
-    fn handle(shared: &Shared, sink: &EventSink, frame: Frame) {
-        let now = now_ms();
-        let kind = frame.event.as_deref().unwrap_or("message");
-        shared.connection.borrow_mut().frame(now, kind == "cloudevent");
+    /// Keeps the connection's books on one frame; gives back the frames the model takes.
+    fn handle(shared: &Shared, frame: Frame) -> Option<Frame> {
+        let kind = frame.event.as_deref().and_then(FrameKind::parse);
+        shared.connection.borrow_mut().frame(now_ms(), kind == Some(FrameKind::CloudEvent));
         match kind {
-            "cloudevent" => match frame.id.as_deref().map(str::parse::<EventId>) {
-                Some(Ok(id)) => {
+            Some(FrameKind::CloudEvent) => {
+                if let Some(id) = frame.id.as_deref().and_then(|id| id.parse::<EventId>().ok()) {
                     *shared.last_id.borrow_mut() = Some(id);
-                    sink.push(Incoming::Event { id, json: frame.data });
                 }
-                _ => leptos::logging::warn!("cloudevent frame without a valid id skipped"),
-            },
-            "connected" => {
-                let interval = serde_json::from_str::<serde_json::Value>(&frame.data)
-                    .ok()
-                    .and_then(|v| v["ping_interval_ms"].as_f64());
-                if let Some(ms) = interval {
-                    shared.connection.borrow_mut().set_ping_interval(ms);
+                Some(frame)
+            }
+            Some(FrameKind::Connected) => {
+                match serde_json::from_str::<Connected>(&frame.data) {
+                    Ok(connected) => {
+                        shared.connection.borrow_mut().set_ping_interval(connected.ping_interval_ms as f64)
+                    }
+                    Err(e) => leptos::logging::warn!("malformed `connected` frame: {e}"),
                 }
                 shared.publish();
+                None
             }
-            "cleared" => sink.push(Incoming::Cleared),
-            "rejected" => sink.push(Incoming::Rejected { json: frame.data }),
-            "gap" => sink.push(Incoming::Gap { json: frame.data }),
-            "ping" => {
+            Some(FrameKind::Ping) => {
                 if shared.connection.borrow().light() != Light::Green {
                     shared.publish();
                 }
+                None
             }
-            other => leptos::logging::log!("ignoring `{other}` frame"),
+            Some(_) => Some(frame),
+            None => None,
         }
     }
 }

@@ -2,36 +2,73 @@
 //! only one with a `/stream` connection; it relays frames to the other tabs over a
 //! `BroadcastChannel`. Browsers allow six HTTP/1.1 connections per host across all tabs, so ten
 //! tabs with a stream each would hang. Without Web Locks every tab streams on its own.
+//!
+//! Messages are text: a one-letter kind, its header up to the first newline, then its body. Frames
+//! travel in the stream's own SSE format, so a relayed event is the text the leader received,
+//! never JSON escaped inside JSON, and a tab skips a sync meant for another by its header alone.
 
-use crate::client::render::Incoming;
 use crate::client::stream::StreamStatus;
 use crate::core::id::EventId;
-use serde::{Deserialize, Serialize};
 
 /// Lock and channel name, shared by every tab of the player's origin.
 pub const NAME: &str = "cloudevent-player";
 
-/// A message between tabs; externally tagged for bundle size (see `render::Incoming`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Relay {
-    /// A frame the leader received.
-    Frame { frame: Incoming },
+/// A message between tabs, borrowing its text.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Relay<'a> {
+    /// Frames the leader received, as SSE text.
+    Frames(&'a str),
     /// The leader's connection status, for the followers' light.
-    Status { status: StreamStatus },
-    /// A new follower asks for what the leader holds after `after`.
-    Hello { from: String, after: Option<EventId> },
-    /// The leader's answer to `Hello`, for tab `to` only.
-    Sync { to: String, events: Vec<(EventId, String)> },
+    Status(StreamStatus),
+    /// A follower asks for what the leader holds after `after`; from then on the leader relays.
+    Hello { from: &'a str, after: Option<EventId> },
+    /// A new leader took the stream over: followers say hello again.
+    Leader,
+    /// One page of the leader's answer to `Hello`, for tab `to` only: `cloudevent` frames as SSE text.
+    Sync { to: &'a str, frames: &'a str },
+}
+
+impl Relay<'_> {
+    pub fn encode(&self) -> String {
+        match self {
+            Relay::Frames(frames) => format!("F\n{frames}"),
+            Relay::Status(status) => {
+                format!("T\n{}", serde_json::to_string(status).expect("a status always serializes"))
+            }
+            Relay::Hello { from, after } => {
+                format!("H{from}\n{}", after.map(|id| id.to_string()).unwrap_or_default())
+            }
+            Relay::Leader => "L\n".to_owned(),
+            Relay::Sync { to, frames } => format!("S{to}\n{frames}"),
+        }
+    }
+
+    /// Reads a message; `None` for one this version does not know or cannot read.
+    pub fn decode(text: &str) -> Option<Relay<'_>> {
+        let (head, body) = text.split_once('\n')?;
+        let mut kind = head.chars();
+        let tag = kind.next()?;
+        let rest = kind.as_str();
+        Some(match tag {
+            'F' => Relay::Frames(body),
+            'T' => Relay::Status(serde_json::from_str(body).ok()?),
+            'H' => Relay::Hello {
+                from: rest,
+                after: if body.is_empty() { None } else { Some(body.parse().ok()?) },
+            },
+            'L' => Relay::Leader,
+            'S' => Relay::Sync { to: rest, frames: body },
+            _ => return None,
+        })
+    }
 }
 
 #[cfg(feature = "hydrate")]
-pub use browser::Tabs;
+pub use browser::{Tabs, request_leadership};
 
 #[cfg(feature = "hydrate")]
 mod browser {
     use super::{NAME, Relay};
-    use std::rc::Rc;
     use wasm_bindgen::JsCast;
     use wasm_bindgen::prelude::Closure;
     use web_sys::{BroadcastChannel, MessageEvent};
@@ -45,26 +82,26 @@ mod browser {
     }
 
     impl Tabs {
-        /// Joins the channel; every relay from another tab goes to `on_relay`. `None` without
+        /// Joins the channel; every message from another tab goes to `on_relay`. `None` without
         /// BroadcastChannel support.
-        pub fn join(on_relay: impl Fn(Relay) + 'static) -> Option<Rc<Self>> {
+        pub fn join(on_relay: impl Fn(Relay<'_>) + 'static) -> Option<Self> {
             let channel = BroadcastChannel::new(NAME).ok()?;
-            let on_message =
-                Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-                    match event.data().as_string().map(|text| serde_json::from_str::<Relay>(&text)) {
-                        Some(Ok(relay)) => on_relay(relay),
-                        _ => leptos::logging::warn!("ignoring a malformed message from another tab"),
+            let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+                let text = event.data().as_string();
+                match text.as_deref().and_then(Relay::decode) {
+                    Some(relay) => on_relay(relay),
+                    None => {
+                        leptos::logging::warn!("ignoring a message from another tab this page cannot read")
                     }
-                });
+                }
+            });
             channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
             let id = format!("{:x}", (js_sys::Math::random() * 2f64.powi(52)) as u64);
-            Some(Rc::new(Self { channel, id, _on_message: on_message }))
+            Some(Self { channel, id, _on_message: on_message })
         }
 
-        pub fn send(&self, relay: &Relay) {
-            if let Ok(text) = serde_json::to_string(relay) {
-                let _ = self.channel.post_message(&text.into());
-            }
+        pub fn send(&self, relay: &Relay<'_>) {
+            let _ = self.channel.post_message(&relay.encode().into());
         }
     }
 
@@ -89,31 +126,32 @@ mod browser {
     }
 }
 
-#[cfg(feature = "hydrate")]
-pub use browser::request_leadership;
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::core::connection::Light;
 
     #[test]
-    fn relays_round_trip_through_json() {
-        let relays = vec![
-            Relay::Frame { frame: Incoming::Event { id: EventId::new(1, 2), json: "{}".into() } },
-            Relay::Status {
-                status: StreamStatus {
-                    light: Light::Green,
-                    label: "live".into(),
-                    tooltip: "Connected".into(),
-                },
-            },
-            Relay::Hello { from: "a1".into(), after: Some(EventId::new(3, 0)) },
-            Relay::Sync { to: "a1".into(), events: vec![(EventId::new(4, 0), "{}".into())] },
+    fn relays_round_trip_through_text() {
+        let status = StreamStatus { light: Light::Green, label: "live".into(), tooltip: "Connected".into() };
+        let relays = [
+            Relay::Frames("id: 1-0\nevent: cloudevent\ndata: {\"a\":\"x\\ny\"}\n\n"),
+            Relay::Status(status),
+            Relay::Hello { from: "a1", after: Some(EventId::new(3, 0)) },
+            Relay::Hello { from: "a1", after: None },
+            Relay::Leader,
+            Relay::Sync { to: "b2", frames: "id: 4-0\nevent: cloudevent\ndata: {}\n\n" },
         ];
         for relay in relays {
-            let text = serde_json::to_string(&relay).unwrap();
-            assert_eq!(serde_json::from_str::<Relay>(&text).unwrap(), relay, "{text}");
+            let text = relay.encode();
+            assert_eq!(Relay::decode(&text), Some(relay), "{text}");
+        }
+    }
+
+    #[test]
+    fn unknown_or_broken_messages_are_not_read() {
+        for text in ["", "F", "X\nwhatever", "H1\nnot-an-id", "T\n{"] {
+            assert_eq!(Relay::decode(text), None, "{text:?}");
         }
     }
 }

@@ -1,6 +1,6 @@
 //! The connection light: green live, yellow connecting, red offline (with the next retry time).
 
-use crate::app::use_ui;
+use crate::client::ui::use_ui;
 use leptos::prelude::*;
 
 /// A dot and a word; the tooltip gives state, last event time and reconnect attempts.

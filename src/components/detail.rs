@@ -1,9 +1,9 @@
 //! The detail pane: attributes, extensions, warnings, data pretty-printed, the request as received
 //! beside the parsed event, copy JSON and copy as curl (binary and structured).
 
-use crate::app::use_ui;
 use crate::client::api::fetch_envelope;
 use crate::client::dom::{copy_text, origin};
+use crate::client::ui::use_ui;
 use crate::core::cloudevent::{CloudEvent, Mode};
 use crate::core::compose::Draft;
 use crate::core::curl::to_curl;
@@ -28,9 +28,12 @@ pub fn DetailPane() -> impl IntoView {
             }
         });
     });
+    // The selection while this tab holds it: a memo, so a burst of new events (each flush updates
+    // the view) does not rebuild the pane, only a change of the selected event does.
+    let shown = Memo::new(move |_| ui.selected.get().filter(|id| ui.view.with(|v| v.get(*id).is_some())));
     let selected = move || {
-        let id = ui.selected.get()?;
-        ui.view.with(|v| v.get(id).map(|row| (id, row.event().clone())))
+        let id = shown.get()?;
+        ui.view.with_untracked(|v| v.get(id).map(|row| (id, row.event().clone())))
     };
 
     view! {

@@ -1,8 +1,8 @@
 //! The event list, newest first, virtualized: only the rows in view (plus overscan) are in the
 //! DOM, whatever the number of events (`core::viewport` picks them).
 
-use crate::app::use_ui;
 use crate::client::dom::clock;
+use crate::client::ui::use_ui;
 use crate::components::empty_state::EmptyState;
 use crate::core::view::Row;
 use crate::core::viewport;

@@ -1,9 +1,9 @@
 //! Filter inputs (type, source, subject with `*`, free text, extension `key=value`, time range)
 //! and "showing X of Y". Matching is `core::filter`.
 
-use crate::app::use_ui;
 use crate::client::api::post_batch;
 use crate::client::dom::{date_time, download};
+use crate::client::ui::use_ui;
 use crate::core::compose::{parse_import, to_batch_json, to_ndjson};
 use crate::core::filter::Filter;
 use leptos::prelude::*;

@@ -1,9 +1,9 @@
 //! The top bar: product name, connection light, counters, pause, clear, rejected lane, theme.
 
-use crate::app::{Lane, use_ui};
 use crate::client::api::clear_history;
 use crate::client::dom::confirm;
 use crate::client::theme::{Theme, UseThemeReturn};
+use crate::client::ui::{Lane, use_ui};
 use crate::components::connection_light::ConnectionLight;
 use crate::components::send_form::fresh_draft;
 use leptos::prelude::*;

@@ -1,9 +1,9 @@
 //! The main page: filters, timeline, and either the event list with its detail pane or the
 //! rejected lane. The filter lives in the URL query, so a link reproduces the view.
 
-use crate::app::{Lane, use_ui};
 use crate::client::api::fetch_rejections;
 use crate::client::dom::{page_query, replace_query};
+use crate::client::ui::{Lane, use_ui};
 use crate::components::detail::DetailPane;
 use crate::components::event_list::EventList;
 use crate::components::filter_bar::FilterBar;

@@ -1,8 +1,8 @@
 //! The rejected lane: requests the player refused, newest first, with the error and its details
 //! from the streamed summary; the request as received is fetched when the reader opens it.
 
-use crate::app::use_ui;
 use crate::client::api::fetch_rejection;
+use crate::client::ui::use_ui;
 use crate::core::envelope::{Headers, RequestRecord};
 use crate::core::rejection::RejectionSummary;
 use crate::core::view::{

@@ -2,9 +2,9 @@
 //! mode and a target (this player or a configured sink), keep templates in localStorage. The
 //! server's answer is shown as it came.
 
-use crate::app::use_ui;
 use crate::client::api::{SinkInfo, fetch_sinks, send_event};
 use crate::client::dom::{load, random_bytes, save};
+use crate::client::ui::use_ui;
 use crate::core::cloudevent::Mode;
 use crate::core::compose::{Draft, Template, default_templates, new_id};
 use leptos::prelude::*;

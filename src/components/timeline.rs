@@ -1,8 +1,8 @@
 //! The timeline: events per time bucket stacked by type, as SVG (`core::timeline` does the
 //! bucketing). Clicking a bar narrows the time-range filter to it. Redrawn at most once a second.
 
-use crate::app::use_ui;
 use crate::client::dom::{clock, now_ms};
+use crate::client::ui::use_ui;
 use crate::core::filter::Filter;
 use crate::core::timeline::{self, Timeline};
 use leptos::prelude::*;

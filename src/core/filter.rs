@@ -4,6 +4,7 @@
 use crate::core::cloudevent::{CloudEvent, Value, unix_millis};
 use crate::core::glob::Glob;
 use crate::core::id::EventId;
+use std::sync::Arc;
 
 /// The list filter (DESIGN §6): every set criterion must hold (AND). Kept in the page URL query
 /// ([`Filter::from_query`], [`Filter::to_query`]) so a shared link reproduces the view.
@@ -131,23 +132,37 @@ impl Filter {
     }
 }
 
-/// One event as the filter sees it: the event with its history id and its case-folded JSON, built
-/// once per event (by [`Searchable::new`]) so re-filtering on a keystroke never re-serializes.
+/// One event as the filter sees it: the event with its history id and the JSON it arrived as. The
+/// JSON is the row's one copy of the text (shared with the cache and relays); the free-text filter
+/// searches it in place instead of keeping a case-folded second copy of every event.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Searchable {
     /// The history id; its `ms` is the received time the time range applies to.
     pub id: EventId,
     /// The event.
     pub event: CloudEvent,
-    /// The event's JSON ([`CloudEvent::to_json`]), case-folded as the free-text filter expects.
-    pub search: String,
+    /// The event's JSON as received (one line, as the `cloudevent` frame carries it).
+    pub json: Arc<str>,
+    /// `json` is ASCII, so the search can compare bytes without folding.
+    ascii: bool,
 }
 
 impl Searchable {
-    /// Wraps `event`, serializing and case-folding it once.
-    pub fn new(id: EventId, event: CloudEvent) -> Self {
-        let search = fold_case(&event.to_json());
-        Self { id, event, search }
+    /// Wraps `event` with the JSON it was parsed from.
+    pub fn new(id: EventId, event: CloudEvent, json: Arc<str>) -> Self {
+        let ascii = json.is_ascii();
+        Self { id, event, json, ascii }
+    }
+
+    /// Whether the JSON contains `folded` (already case-folded), ignoring case.
+    fn contains_folded(&self, folded: &str) -> bool {
+        if self.ascii && folded.is_ascii() {
+            let needle = folded.as_bytes();
+            needle.is_empty()
+                || self.json.as_bytes().windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle))
+        } else {
+            fold_case(&self.json).contains(folded)
+        }
     }
 }
 
@@ -172,7 +187,7 @@ impl Matcher {
             && self.to_ms.is_none_or(|to| received < to)
             && self.attributes.matches(event)
             && self.extensions.iter().all(|(name, glob)| extension_matches(event, name, glob))
-            && self.text.as_deref().is_none_or(|text| item.search.contains(text))
+            && self.text.as_deref().is_none_or(|text| item.contains_folded(text))
     }
 
     /// Whether every event matches, so a caller can skip filtering altogether.
@@ -258,6 +273,11 @@ mod tests {
 
     use super::*;
 
+    fn searchable(id: EventId, event: CloudEvent) -> Searchable {
+        let json = event.to_json();
+        Searchable::new(id, event, json.into())
+    }
+
     fn event(changes: Value) -> CloudEvent {
         let mut value = json!({
             "specversion": "1.0", "id": "e1", "source": "https://example.com/orders", "type": "com.example.order.created",
@@ -267,7 +287,7 @@ mod tests {
     }
 
     fn item(ms: u64, changes: Value) -> Searchable {
-        Searchable::new(EventId::new(ms, 0), event(changes))
+        searchable(EventId::new(ms, 0), event(changes))
     }
 
     fn matches(filter: Filter, item: &Searchable) -> bool {
@@ -719,7 +739,7 @@ mod tests {
                 let id = EventId::new(ms, 0);
                 let json = serde_json::to_value(&event).unwrap();
                 let expected = reference(&filter, id, json.as_object().unwrap());
-                let item = Searchable::new(id, event);
+                let item = searchable(id, event);
                 prop_assert_eq!(matcher.matches(&item), expected, "{:?} on {}", filter, item.event.to_json());
             }
         }

@@ -11,6 +11,7 @@ pub mod envelope;
 pub mod filter;
 pub mod glob;
 pub mod id;
+pub mod protocol;
 pub mod rejection;
 pub mod sse;
 pub mod timeline;

@@ -6,7 +6,9 @@ use crate::core::cloudevent::{CloudEvent, ValidationError};
 use crate::core::envelope::{MAX_RECORDED_BODY, MAX_RECORDED_HEADERS, RequestRecord};
 use crate::core::filter::{Filter, Matcher, Searchable};
 use crate::core::id::EventId;
+use crate::core::protocol::{FrameKind, Gap, GapReason};
 use crate::core::rejection::RejectionSummary;
+use crate::core::sse::Frame;
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
@@ -28,6 +30,68 @@ impl Row {
     pub fn event(&self) -> &CloudEvent {
         &self.item.event
     }
+
+    /// The event's JSON as received: what the cache stores and other tabs are sent.
+    pub fn json(&self) -> &Arc<str> {
+        &self.item.json
+    }
+}
+
+/// A frame as a tab's model takes it, whether it came from the tab's stream, another tab or the
+/// cache. Events keep the JSON they arrived as, shared by the row, the cache and relays.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Incoming {
+    /// A `cloudevent` frame: the history id and the event's JSON.
+    Event { id: EventId, json: Arc<str> },
+    /// The history was cleared.
+    Cleared,
+    /// A refused ingest request.
+    Rejected(RejectionSummary),
+    /// Events the server could not replay.
+    Gap(Gap),
+}
+
+impl Incoming {
+    /// The model's part of a `/stream` frame. `connected`, `ping` and kinds this version does not
+    /// know concern the connection, not the model: `Ok(None)`. Malformed data is an error to log.
+    pub fn from_frame(frame: Frame) -> Result<Option<Self>, String> {
+        let Some(kind) = frame.event.as_deref().and_then(FrameKind::parse) else { return Ok(None) };
+        let malformed = |e: serde_json::Error| format!("malformed `{}` frame: {e}", kind.as_str());
+        Ok(Some(match kind {
+            FrameKind::CloudEvent => {
+                let id = frame.id.as_deref().and_then(|id| id.parse().ok());
+                let id = id.ok_or("a `cloudevent` frame without a valid id")?;
+                Incoming::Event { id, json: frame.data.into() }
+            }
+            FrameKind::Cleared => Incoming::Cleared,
+            FrameKind::Rejected => Incoming::Rejected(serde_json::from_str(&frame.data).map_err(malformed)?),
+            FrameKind::Gap => Incoming::Gap(serde_json::from_str(&frame.data).map_err(malformed)?),
+            FrameKind::Connected | FrameKind::Ping => return Ok(None),
+        }))
+    }
+
+    /// Back to its `/stream` frame, to relay it to another tab in the stream's own format.
+    pub fn to_frame(&self) -> Frame {
+        match self {
+            Incoming::Event { id, json } => {
+                Frame::new(FrameKind::CloudEvent.as_str(), &**json).with_id(id.to_string())
+            }
+            Incoming::Cleared => Frame::new(FrameKind::Cleared.as_str(), "{}"),
+            Incoming::Rejected(summary) => FrameKind::Rejected.frame(summary),
+            Incoming::Gap(gap) => FrameKind::Gap.frame(gap),
+        }
+    }
+}
+
+/// What applying frames changed beyond the [`EventView`] itself.
+#[derive(Debug, Default, PartialEq)]
+pub struct Applied {
+    /// New events the filter shows (for the "N new" count while scrolled away).
+    pub shown: usize,
+    /// Refused requests, oldest first, for the rejected lane.
+    pub rejected: Vec<RejectionSummary>,
+    /// Events whose JSON was not a valid CloudEvent, skipped with these messages.
+    pub skipped: Vec<String>,
 }
 
 /// Rows held by one tab, oldest first, at most `capacity`.
@@ -79,7 +143,7 @@ impl EventView {
     /// or older (a cache load, a relay from another tab or a replay arriving after live events).
     /// An id already held is ignored, so overlapping sources never show an event twice.
     /// Returns whether the filter shows it.
-    pub fn push(&mut self, id: EventId, event: CloudEvent) -> bool {
+    pub fn push(&mut self, id: EventId, event: CloudEvent, json: Arc<str>) -> bool {
         if self.cleared_through.is_some_and(|cleared| id <= cleared) {
             return false;
         }
@@ -101,7 +165,7 @@ impl EventView {
         let seen = self.keys.entry(event.duplicate_key().digest()).or_insert(0);
         *seen += 1;
         let gap_before = if newest { self.pending_gap.take() } else { None };
-        let row = Arc::new(Row { duplicate: *seen > 1, gap_before, item: Searchable::new(id, event) });
+        let row = Arc::new(Row { duplicate: *seen > 1, gap_before, item: Searchable::new(id, event, json) });
         let shown = self.matcher.matches(&row.item);
         if shown {
             let at = if newest { self.shown.len() } else { self.shown.partition_point(|r| r.id() < id) };
@@ -112,6 +176,27 @@ impl EventView {
             self.evict_oldest();
         }
         shown
+    }
+
+    /// The reducer: applies frames in order. A `cleared` forgets what came before it in the same
+    /// batch, so a burst that ends in a clear shows nothing new.
+    pub fn apply(&mut self, items: impl IntoIterator<Item = Incoming>) -> Applied {
+        let mut applied = Applied::default();
+        for item in items {
+            match item {
+                Incoming::Event { id, json } => match serde_json::from_str::<CloudEvent>(&json) {
+                    Ok(event) => applied.shown += usize::from(self.push(id, event, json)),
+                    Err(e) => applied.skipped.push(format!("event {id}: {e}")),
+                },
+                Incoming::Cleared => {
+                    self.clear();
+                    applied.shown = 0;
+                }
+                Incoming::Rejected(summary) => applied.rejected.push(summary),
+                Incoming::Gap(gap) => self.mark_gap(gap_text(&gap)),
+            }
+        }
+        applied
     }
 
     /// Records that events were missed before the next new one (a `gap` frame); the row of that
@@ -238,18 +323,6 @@ impl RejectionList {
         Self { items: VecDeque::new(), capacity: capacity.max(1), total: 0 }
     }
 
-    /// Adds one `rejected` frame's JSON (a [`RejectionSummary`]); JSON that is not a summary is
-    /// dropped and reported as `false`.
-    pub fn push_json(&mut self, json: &str) -> bool {
-        match serde_json::from_str::<RejectionSummary>(json) {
-            Ok(summary) => {
-                self.push(summary);
-                true
-            }
-            Err(_) => false,
-        }
-    }
-
     /// Adds one rejection as the newest.
     pub fn push(&mut self, summary: RejectionSummary) {
         self.total += 1;
@@ -272,6 +345,22 @@ impl RejectionList {
 
     pub fn total(&self) -> u64 {
         self.total
+    }
+}
+
+/// What the list says about a `gap` frame: how many events were missed, when the server counted
+/// them, and why.
+pub fn gap_text(gap: &Gap) -> String {
+    let why = match gap.reason {
+        GapReason::HistoryExceeded => "older than the server's history",
+        GapReason::UnknownId => "the server's history was restarted or replaced",
+        GapReason::BackendUnavailable => "the server's event store was unavailable",
+        GapReason::Other => "the server could not replay them",
+    };
+    match gap.missed {
+        Some(1) => format!("1 event missed: {why}"),
+        Some(n) => format!("{n} events missed: {why}"),
+        None => format!("Events missed: {why}"),
     }
 }
 
@@ -335,10 +424,27 @@ mod tests {
     use super::*;
     use crate::core::cloudevent::decode_structured;
     use crate::core::rejection::{ErrorDetail, Rejection};
+    use crate::core::sse::Parser;
 
     fn event(id: &str, ty: &str) -> CloudEvent {
         let json = format!(r#"{{"specversion":"1.0","id":"{id}","source":"/s","type":"{ty}"}}"#);
         decode_structured(json.as_bytes()).unwrap().event
+    }
+
+    fn push(view: &mut EventView, id: EventId, event: CloudEvent) -> bool {
+        let json = event.to_json();
+        view.push(id, event, json.into())
+    }
+
+    /// A `rejected` frame's data through the stream reader's path into the list.
+    fn push_json(list: &mut RejectionList, json: &str) -> bool {
+        match Incoming::from_frame(Frame::new("rejected", json)) {
+            Ok(Some(Incoming::Rejected(summary))) => {
+                list.push(summary);
+                true
+            }
+            _ => false,
+        }
     }
 
     fn shown_ids(view: &EventView) -> Vec<String> {
@@ -348,9 +454,9 @@ mod tests {
     #[test]
     fn shows_newest_first_and_ignores_replayed_ids() {
         let mut view = EventView::new(10);
-        assert!(view.push(EventId::new(1, 0), event("a", "t")));
-        assert!(view.push(EventId::new(2, 0), event("b", "t")));
-        assert!(!view.push(EventId::new(2, 0), event("b", "t")), "a replayed id is not shown twice");
+        assert!(push(&mut view, EventId::new(1, 0), event("a", "t")));
+        assert!(push(&mut view, EventId::new(2, 0), event("b", "t")));
+        assert!(!push(&mut view, EventId::new(2, 0), event("b", "t")), "a replayed id is not shown twice");
         assert_eq!(shown_ids(&view), vec!["b", "a"]);
         assert_eq!(view.last_id(), Some(EventId::new(2, 0)));
     }
@@ -358,10 +464,10 @@ mod tests {
     #[test]
     fn merges_older_events_in_order_and_ignores_known_ids() {
         let mut view = EventView::new(10);
-        view.push(EventId::new(5, 0), event("e", "t"));
-        view.push(EventId::new(2, 0), event("b", "t"));
-        view.push(EventId::new(3, 0), event("c", "t"));
-        assert!(!view.push(EventId::new(3, 0), event("c", "t")));
+        push(&mut view, EventId::new(5, 0), event("e", "t"));
+        push(&mut view, EventId::new(2, 0), event("b", "t"));
+        push(&mut view, EventId::new(3, 0), event("c", "t"));
+        assert!(!push(&mut view, EventId::new(3, 0), event("c", "t")));
         assert_eq!(shown_ids(&view), vec!["e", "c", "b"]);
         assert_eq!(view.last_id(), Some(EventId::new(5, 0)), "older arrivals do not move the resume point");
         let after: Vec<_> =
@@ -372,10 +478,10 @@ mod tests {
     #[test]
     fn a_gap_marks_the_next_new_row() {
         let mut view = EventView::new(10);
-        view.push(EventId::new(1, 0), event("a", "t"));
+        push(&mut view, EventId::new(1, 0), event("a", "t"));
         view.mark_gap("3 events missed".into());
         assert_eq!(view.pending_gap(), Some("3 events missed"));
-        view.push(EventId::new(9, 0), event("z", "t"));
+        push(&mut view, EventId::new(9, 0), event("z", "t"));
         assert_eq!(view.get(EventId::new(9, 0)).unwrap().gap_before.as_deref(), Some("3 events missed"));
         assert_eq!(view.get(EventId::new(1, 0)).unwrap().gap_before, None);
         assert_eq!((view.gaps(), view.pending_gap()), (1, None));
@@ -384,8 +490,8 @@ mod tests {
     #[test]
     fn marks_duplicates_by_source_and_id() {
         let mut view = EventView::new(10);
-        view.push(EventId::new(1, 0), event("same", "t"));
-        view.push(EventId::new(2, 0), event("same", "t"));
+        push(&mut view, EventId::new(1, 0), event("same", "t"));
+        push(&mut view, EventId::new(2, 0), event("same", "t"));
         assert!(!view.get(EventId::new(1, 0)).unwrap().duplicate);
         assert!(view.get(EventId::new(2, 0)).unwrap().duplicate);
     }
@@ -394,7 +500,7 @@ mod tests {
     fn evicts_the_oldest_from_rows_and_shown() {
         let mut view = EventView::new(2);
         for (n, ty) in ["x", "y", "x"].iter().enumerate() {
-            view.push(EventId::new(n as u64 + 1, 0), event(&n.to_string(), ty));
+            push(&mut view, EventId::new(n as u64 + 1, 0), event(&n.to_string(), ty));
         }
         assert_eq!(view.len(), 2);
         assert_eq!(shown_ids(&view), vec!["2", "1"]);
@@ -404,12 +510,12 @@ mod tests {
     #[test]
     fn filters_held_rows_and_new_arrivals() {
         let mut view = EventView::new(10);
-        view.push(EventId::new(1, 0), event("a", "order.created"));
-        view.push(EventId::new(2, 0), event("b", "user.created"));
+        push(&mut view, EventId::new(1, 0), event("a", "order.created"));
+        push(&mut view, EventId::new(2, 0), event("b", "user.created"));
         view.set_filter(Filter { ty: "order.*".into(), ..Filter::default() });
         assert_eq!(shown_ids(&view), vec!["a"]);
-        assert!(view.push(EventId::new(3, 0), event("c", "order.paid")));
-        assert!(!view.push(EventId::new(4, 0), event("d", "user.deleted")));
+        assert!(push(&mut view, EventId::new(3, 0), event("c", "order.paid")));
+        assert!(!push(&mut view, EventId::new(4, 0), event("d", "user.deleted")));
         assert_eq!((view.shown_len(), view.len()), (2, 4));
         view.set_filter(Filter::default());
         assert_eq!(shown_ids(&view), vec!["d", "c", "b", "a"]);
@@ -448,10 +554,10 @@ mod tests {
     fn rejection_list_keeps_the_newest_and_drops_malformed_frames() {
         let mut list = RejectionList::new(2);
         for id in 1..=3 {
-            assert!(list.push_json(&frame(id)));
+            assert!(push_json(&mut list, &frame(id)));
         }
-        assert!(!list.push_json("not json"));
-        assert!(!list.push_json(r#"{"status":400}"#), "an object that is not a summary is dropped");
+        assert!(!push_json(&mut list, "not json"));
+        assert!(!push_json(&mut list, r#"{"status":400}"#), "an object that is not a summary is dropped");
         let order: Vec<_> = list.iter().map(|r| r.id).collect();
         assert_eq!(order, vec![3, 2]);
         assert_eq!((list.len(), list.total()), (2, 3));
@@ -461,7 +567,7 @@ mod tests {
     fn rejection_list_reads_the_summary_the_server_streams() {
         let full = rejection(4, 10, &[b'x'; 100]);
         let mut list = RejectionList::new(10);
-        assert!(list.push_json(&serde_json::to_string(&full.summary()).unwrap()));
+        assert!(push_json(&mut list, &serde_json::to_string(&full.summary()).unwrap()));
         let summary = list.iter().next().unwrap();
         assert_eq!((summary.id, summary.status, summary.code.as_str()), (4, 400, "invalid_event"));
         assert_eq!((summary.method.as_str(), summary.path.as_str(), summary.size), ("POST", "/events", 100));
@@ -476,7 +582,7 @@ mod tests {
         );
         assert!(!is_record_of(summary, None, Some(&full.time)));
         // The full record is not what a `rejected` frame carries.
-        assert!(!list.push_json(&serde_json::to_string(&full).unwrap()));
+        assert!(!push_json(&mut list, &serde_json::to_string(&full).unwrap()));
     }
 
     #[test]
@@ -528,11 +634,103 @@ mod tests {
     #[test]
     fn clear_forgets_rows_but_not_the_last_id() {
         let mut view = EventView::new(10);
-        view.push(EventId::new(5, 0), event("a", "t"));
+        push(&mut view, EventId::new(5, 0), event("a", "t"));
         view.clear();
         assert!(view.is_empty());
-        assert!(!view.push(EventId::new(4, 0), event("old", "t")));
-        assert!(view.push(EventId::new(6, 0), event("a", "t")));
+        assert!(!push(&mut view, EventId::new(4, 0), event("old", "t")));
+        assert!(push(&mut view, EventId::new(6, 0), event("a", "t")));
         assert!(!view.get(EventId::new(6, 0)).unwrap().duplicate, "cleared rows are not originals");
+    }
+
+    fn event_json(id: &str, ty: &str) -> String {
+        format!(
+            r#"{{"specversion":"1.0","id":"{id}","source":"/s","type":"{ty}","data":{{"n":123456789012345678901234567890}}}}"#
+        )
+    }
+
+    fn incoming(ms: u64, id: &str) -> Incoming {
+        Incoming::Event { id: EventId::new(ms, 0), json: event_json(id, "t").into() }
+    }
+
+    fn gap(missed: Option<u64>) -> Gap {
+        Gap { reason: GapReason::HistoryExceeded, last_event_id: EventId::new(1, 0), missed, message: None }
+    }
+
+    #[test]
+    fn apply_adds_events_keeping_the_received_json() {
+        let mut view = EventView::new(10);
+        let applied = view.apply([incoming(1, "a"), incoming(2, "b")]);
+        assert_eq!(applied, Applied { shown: 2, ..Applied::default() });
+        let row = view.get(EventId::new(2, 0)).unwrap();
+        assert_eq!(&**row.json(), event_json("b", "t"), "the row keeps the text it arrived as");
+        assert_eq!(row.event().id(), "b");
+    }
+
+    #[test]
+    fn apply_clears_and_counts_only_what_follows_the_clear() {
+        let mut view = EventView::new(10);
+        let applied = view.apply([incoming(1, "a"), Incoming::Cleared, incoming(2, "b")]);
+        assert_eq!(applied.shown, 1);
+        assert_eq!(view.len(), 1);
+        assert!(view.apply([incoming(1, "a")]).shown == 0, "a late copy of a cleared event stays out");
+    }
+
+    #[test]
+    fn apply_marks_a_gap_on_the_next_event_and_hands_back_rejections() {
+        let mut view = EventView::new(10);
+        let summary = rejection(7, 1, b"{}").summary();
+        let applied = view.apply([
+            Incoming::Gap(gap(Some(9315))),
+            Incoming::Rejected(summary.clone()),
+            incoming(3, "c"),
+        ]);
+        assert_eq!(applied.rejected, vec![summary]);
+        let row = view.get(EventId::new(3, 0)).unwrap();
+        assert_eq!(row.gap_before.as_deref(), Some("9315 events missed: older than the server's history"));
+        assert_eq!(view.gaps(), 1);
+    }
+
+    #[test]
+    fn apply_skips_json_that_is_not_a_valid_event() {
+        let mut view = EventView::new(10);
+        let bad = Incoming::Event { id: EventId::new(1, 0), json: r#"{"id":"x"}"#.into() };
+        let applied = view.apply([bad, incoming(2, "ok")]);
+        assert_eq!((applied.shown, applied.skipped.len(), view.len()), (1, 1, 1));
+    }
+
+    #[test]
+    fn gap_text_says_how_many_and_why() {
+        assert_eq!(gap_text(&gap(Some(3))), "3 events missed: older than the server's history");
+        assert_eq!(gap_text(&gap(Some(1))), "1 event missed: older than the server's history");
+        let unknown = Gap { reason: GapReason::UnknownId, ..gap(None) };
+        assert_eq!(gap_text(&unknown), "Events missed: the server's history was restarted or replaced");
+    }
+
+    #[test]
+    fn frames_round_trip_through_the_stream_format_for_relays() {
+        let summary = rejection(4, 1, b"{}").summary();
+        let items = vec![
+            incoming(5, "a"),
+            Incoming::Cleared,
+            Incoming::Rejected(summary),
+            Incoming::Gap(gap(Some(2))),
+        ];
+        let mut text = String::new();
+        for item in &items {
+            item.to_frame().encode_into(&mut text);
+        }
+        let frames = Parser::new().push(text.as_bytes());
+        let back: Vec<Incoming> =
+            frames.into_iter().filter_map(|f| Incoming::from_frame(f).unwrap()).collect();
+        assert_eq!(back, items);
+    }
+
+    #[test]
+    fn connection_frames_and_unknown_kinds_are_not_the_models() {
+        for kind in ["connected", "ping", "something-new"] {
+            assert_eq!(Incoming::from_frame(Frame::new(kind, "{}")), Ok(None), "{kind}");
+        }
+        assert!(Incoming::from_frame(Frame::new("cloudevent", "{}")).is_err(), "no id");
+        assert!(Incoming::from_frame(Frame::new("gap", "not json")).is_err());
     }
 }

@@ -1,0 +1,78 @@
+//! A once-per-animation-frame batcher: items land in a plain buffer ([`core::batch::FrameBatch`])
+//! and one `requestAnimationFrame` hands everything that arrived since to the flush callback, so a
+//! burst of thousands of events costs one reactive update per frame, not one per event.
+//!
+//! [`core::batch::FrameBatch`]: crate::core::batch::FrameBatch
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use crate::core::batch::FrameBatch;
+
+/// Options of [`use_frame_batcher`].
+pub struct UseFrameBatcherOptions<T> {
+    /// Called with every item pushed since the last flush, oldest first; never while paused.
+    pub on_flush: Rc<dyn Fn(Vec<T>)>,
+}
+
+/// The batcher [`use_frame_batcher`] returns. Cheap to clone; inert on the server.
+pub struct FrameBatcher<T> {
+    batch: Rc<RefCell<FrameBatch<T>>>,
+    on_flush: Rc<dyn Fn(Vec<T>)>,
+}
+
+impl<T> Clone for FrameBatcher<T> {
+    fn clone(&self) -> Self {
+        Self { batch: Rc::clone(&self.batch), on_flush: Rc::clone(&self.on_flush) }
+    }
+}
+
+/// A batcher flushing at most once per animation frame.
+pub fn use_frame_batcher<T: 'static>(options: UseFrameBatcherOptions<T>) -> FrameBatcher<T> {
+    let batch = Rc::new(RefCell::new(FrameBatch::new()));
+    #[cfg(feature = "hydrate")]
+    {
+        // Nothing flushes into an owner that is gone. Cleanup runs on this (only) thread.
+        let batch = send_wrapper::SendWrapper::new(Rc::clone(&batch));
+        leptos::prelude::on_cleanup(move || batch.borrow_mut().pause());
+    }
+    FrameBatcher { batch, on_flush: options.on_flush }
+}
+
+impl<T: 'static> FrameBatcher<T> {
+    /// Queues items; the first since the last flush schedules the next one.
+    pub fn extend(&self, items: impl IntoIterator<Item = T>) {
+        if self.batch.borrow_mut().extend(items) {
+            self.schedule();
+        }
+    }
+
+    /// While paused, items keep arriving and are kept, but nothing is flushed.
+    pub fn set_paused(&self, paused: bool) {
+        let due = {
+            let mut batch = self.batch.borrow_mut();
+            if paused {
+                batch.pause();
+                false
+            } else {
+                batch.resume()
+            }
+        };
+        if due {
+            self.schedule();
+        }
+    }
+
+    fn schedule(&self) {
+        #[cfg(feature = "hydrate")]
+        {
+            let this = self.clone();
+            leptos::prelude::request_animation_frame(move || {
+                let items = this.batch.borrow_mut().drain();
+                if !items.is_empty() {
+                    (this.on_flush)(items);
+                }
+            });
+        }
+    }
+}
