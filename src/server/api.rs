@@ -2,17 +2,17 @@
 
 use crate::core::envelope::Envelope;
 use crate::core::id::EventId;
-use crate::core::rejection::Rejection;
+use crate::core::protocol::{ClearedCount, EventsPage, HistoryStatus, Rejection, RejectionList, Status};
 use crate::server::AppState;
 use crate::server::error::{ApiError, Result};
 use crate::server::event_log::{HistoryStats, LogError, Range};
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::header;
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use std::sync::Arc;
 
 /// Most events or rejections one request may ask for.
@@ -46,13 +46,6 @@ pub struct PageQuery {
     limit: Option<String>,
 }
 
-/// `GET /api/events` answer.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct EventsPage<E = Envelope> {
-    pub events: Vec<E>,
-    pub has_more: bool,
-}
-
 fn query<T: Default>(query: std::result::Result<Query<T>, QueryRejection>) -> Result<T> {
     query.map(|Query(q)| q).map_err(|e| ApiError::BadQuery(e.body_text()))
 }
@@ -76,19 +69,16 @@ pub fn parse_limit(value: Option<&str>) -> Result<usize> {
 async fn list_events(
     State(state): State<AppState>,
     raw: std::result::Result<Query<PageQuery>, QueryRejection>,
-) -> Result<Json<EventsPage<serde_json::Value>>> {
+) -> Result<Response> {
     let q = query(raw)?;
     let after = q.after.as_deref().map(|v| parse_id("after", v)).transpose()?;
     let before = q.before.as_deref().map(|v| parse_id("before", v)).transpose()?;
     let limit = parse_limit(q.limit.as_deref())?;
     let from_end = before.is_some() && after.is_none();
     let page = state.log.range(Range { after, before, limit, from_end }).await?;
-    let events = page
-        .entries
-        .iter()
-        .map(|e| serde_json::to_value(&e.envelope).expect("an envelope always serializes"))
-        .collect();
-    Ok(Json(EventsPage { events, has_more: page.has_more }))
+    // Written from borrowed envelopes: a page of up to 1000 events is not copied first.
+    let events: Vec<&Envelope> = page.entries.iter().map(|e| &e.envelope).collect();
+    Ok(Json(EventsPage { events, has_more: page.has_more }).into_response())
 }
 
 /// A path segment; an undecodable one (`%FF`) is a 400 in our error shape, not axum's text.
@@ -100,20 +90,20 @@ pub fn path_segment(raw: std::result::Result<Path<String>, PathRejection>) -> Re
 async fn get_event(
     State(state): State<AppState>,
     raw: std::result::Result<Path<String>, PathRejection>,
-) -> Result<impl IntoResponse> {
+) -> Result<Response> {
     let id = parse_id("id", &path_segment(raw)?)?;
     let entry = state
         .log
         .get(id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no event {id} in the history")))?;
-    Ok(Json(serde_json::to_value(&entry.envelope).expect("an envelope always serializes")))
+    Ok(Json(&entry.envelope).into_response())
 }
 
 /// `DELETE /api/events`: every tab gets `cleared`.
-async fn clear_events(State(state): State<AppState>) -> Result<Json<serde_json::Value>> {
+async fn clear_events(State(state): State<AppState>) -> Result<Json<ClearedCount>> {
     let cleared = state.log.clear().await?;
-    Ok(Json(serde_json::json!({ "cleared": cleared })))
+    Ok(Json(ClearedCount { cleared }))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -125,9 +115,9 @@ pub struct LimitQuery {
 async fn list_rejections(
     State(state): State<AppState>,
     raw: std::result::Result<Query<LimitQuery>, QueryRejection>,
-) -> Result<Json<serde_json::Value>> {
+) -> Result<Json<RejectionList>> {
     let limit = parse_limit(query(raw)?.limit.as_deref())?;
-    Ok(Json(serde_json::json!({ "rejections": state.rejections.recent(limit) })))
+    Ok(Json(RejectionList { rejections: state.rejections.recent(limit) }))
 }
 
 /// `GET /api/rejections/{id}`: one kept rejection in full, with the request as received.
@@ -143,32 +133,6 @@ async fn get_rejection(
         .get(id)
         .map(Json)
         .ok_or_else(|| ApiError::NotFound(format!("rejection {id} is not kept any more (or never was)")))
-}
-
-/// `GET /api/status` answer.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct Status {
-    /// Open `/stream` connections on this server.
-    pub clients: i64,
-    /// Events stored since start.
-    pub total_events: u64,
-    /// Refused ingest requests kept for the rejected lane.
-    pub rejected: usize,
-    pub history: HistoryStatus,
-    pub backend: String,
-    pub uptime_s: u64,
-    pub version: String,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-pub struct HistoryStatus {
-    pub len: usize,
-    pub capacity: usize,
-    /// Bytes the history holds in this process and its budget; `null` with the Redis backend.
-    pub bytes: Option<usize>,
-    pub max_bytes: Option<usize>,
-    pub first_id: Option<EventId>,
-    pub last_id: Option<EventId>,
 }
 
 impl From<HistoryStats> for HistoryStatus {

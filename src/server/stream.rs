@@ -4,6 +4,7 @@
 use crate::core::cloudevent::CloudEvent;
 use crate::core::glob::Glob;
 use crate::core::id::EventId;
+use crate::core::protocol::{Cleared, Connected, FrameKind, Gap, GapReason, Ping};
 use crate::core::sse::Frame;
 use crate::server::AppState;
 use crate::server::api::parse_id;
@@ -19,8 +20,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
@@ -191,13 +191,13 @@ impl Subscription {
         let period = state.config.ping_interval;
         let mut ping = tokio::time::interval_at(Instant::now() + period, period);
         ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
-        let connected = json!({
-            "server": "cloudevent-player",
-            "version": env!("CARGO_PKG_VERSION"),
-            "stream_id": &*state.stream_id,
-            "ping_interval_ms": duration_ms(period),
-            "last_id": stats.last_id,
-        });
+        let connected = Connected {
+            server: "cloudevent-player".to_owned(),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            stream_id: state.stream_id.to_string(),
+            ping_interval_ms: duration_ms(period),
+            last_id: stats.last_id,
+        };
         let mut subscription = Self {
             log: Arc::clone(&state.log),
             rx,
@@ -217,7 +217,7 @@ impl Subscription {
             _guard: ClientGuard::new(Arc::clone(&state.metrics)),
         };
         subscription.push(Bytes::from(Frame::default().with_retry(RETRY_MS).encode()));
-        subscription.push(frame("connected", connected));
+        subscription.push(frame(FrameKind::Connected, &connected));
         subscription
     }
 
@@ -242,7 +242,7 @@ impl Subscription {
                 let issued_here =
                     stats.origin <= last && stats.last_issued.is_none_or(|newest| last <= newest);
                 if !issued_here {
-                    self.gap(json!({"reason": "unknown_id", "last_event_id": last, "missed": null}));
+                    self.gap(GapReason::UnknownId, last, None);
                     self.replay_after(EventId::ZERO);
                     return Ok(());
                 }
@@ -265,18 +265,21 @@ impl Subscription {
     /// `cleared` if a clear removed some that were not reported yet.
     fn report_losses(&mut self, stats: &HistoryStats) {
         if stats.evicted_through.is_some_and(|evicted| evicted > self.cursor) {
-            self.gap(json!({"reason": "history_exceeded", "last_event_id": self.cursor, "missed": null}));
+            self.gap(GapReason::HistoryExceeded, self.cursor, None);
         } else if stats.cleared_through.is_some_and(|cleared| cleared > self.cursor)
             && stats.cleared_through > self.cleared_sent
         {
             self.cleared_sent = stats.cleared_through;
-            self.push(frame("cleared", json!({ "through": stats.cleared_through })));
+            self.push(frame(FrameKind::Cleared, &Cleared { through: stats.cleared_through }));
         }
     }
 
-    fn gap(&mut self, data: serde_json::Value) {
+    /// A `gap` frame; `message` is the backend's error, for `backend_unavailable`.
+    fn gap(&mut self, reason: GapReason, last_event_id: EventId, message: Option<String>) {
         self.metrics.gaps.inc();
-        self.push(frame("gap", data));
+        // The count is not known here yet: `missed` says so with `null`.
+        let gap = Gap { reason, last_event_id, missed: None, message };
+        self.push(frame(FrameKind::Gap, &gap));
     }
 
     /// After a broadcast lag or an event already gone: resume from the history after `cursor`.
@@ -285,7 +288,7 @@ impl Subscription {
         match self.log.stats().await {
             Ok(stats) => self.report_losses(&stats),
             Err(e) => {
-                self.gap(json!({"reason": "backend_unavailable", "last_event_id": self.cursor, "message": e.to_string()}));
+                self.gap(GapReason::BackendUnavailable, self.cursor, Some(e.to_string()));
                 return;
             }
         }
@@ -299,7 +302,7 @@ impl Subscription {
         let page = match self.log.range(range).await {
             Ok(page) => page,
             Err(e) => {
-                self.gap(json!({"reason": "backend_unavailable", "last_event_id": self.cursor, "message": e.to_string()}));
+                self.gap(GapReason::BackendUnavailable, self.cursor, Some(e.to_string()));
                 self.catching_up = false;
                 self.done |= self.draining;
                 return;
@@ -365,15 +368,14 @@ impl Subscription {
                         }
                         self.cleared_sent = self.cleared_sent.max(through);
                         self.cursor = self.cursor.max(through.unwrap_or_default());
-                        self.push(frame("cleared", json!({ "through": through })));
+                        self.push(frame(FrameKind::Cleared, &Cleared { through }));
                     }
                     Ok(Message::Rejected(bytes)) => self.push(bytes),
                     Ok(Message::Behind) | Err(RecvError::Lagged(_)) => self.catch_up().await,
                     Err(RecvError::Closed) => self.done = true,
                 },
                 _ = self.ping.tick() => {
-                    let ping = json!({"type": "ping", "timestamp": now_rfc3339()});
-                    return Some(frame("ping", ping));
+                    return Some(frame(FrameKind::Ping, &Ping::at(now_rfc3339())));
                 }
             }
         }
@@ -387,8 +389,8 @@ fn prev(id: EventId) -> EventId {
     }
 }
 
-fn frame(event: &str, data: serde_json::Value) -> Bytes {
-    Bytes::from(Frame::new(event, data.to_string()).encode())
+fn frame(kind: FrameKind, data: &impl Serialize) -> Bytes {
+    Bytes::from(kind.frame(data).encode())
 }
 
 fn duration_ms(d: Duration) -> u64 {
