@@ -5,6 +5,7 @@
 
 use crate::app::UiState;
 use crate::core::id::EventId;
+use crate::core::protocol::{Gap, GapReason};
 
 /// One decoded stream frame, as the UI needs it. Externally tagged (serde's default), like
 /// `tabs::Relay`: an internally tagged enum makes serde buffer every message in its `Content`
@@ -22,16 +23,16 @@ pub enum Incoming {
     Gap { json: String },
 }
 
-/// What the list says about a `gap` frame's JSON (`{"reason", "missed"}`).
+/// What the list says about a `gap` frame's data ([`Gap`]).
 pub fn gap_text(json: &str) -> String {
-    let value: serde_json::Value = serde_json::from_str(json).unwrap_or_default();
-    let why = match value["reason"].as_str() {
-        Some("history_exceeded") => "older than the server's history",
-        Some("unknown_id") => "the server's history was restarted or replaced",
-        Some("backend_unavailable") => "the server's event store was unavailable",
-        _ => "the server could not replay them",
+    let gap = serde_json::from_str::<Gap>(json).ok();
+    let why = match gap.as_ref().map(|g| g.reason) {
+        Some(GapReason::HistoryExceeded) => "older than the server's history",
+        Some(GapReason::UnknownId) => "the server's history was restarted or replaced",
+        Some(GapReason::BackendUnavailable) => "the server's event store was unavailable",
+        Some(GapReason::Other) | None => "the server could not replay them",
     };
-    match value["missed"].as_u64() {
+    match gap.and_then(|g| g.missed) {
         Some(n) => format!("{n} events missed: {why}"),
         None => format!("Events missed: {why}"),
     }
@@ -189,10 +190,13 @@ mod tests {
     #[test]
     fn gap_text_says_how_many_and_why() {
         assert_eq!(
-            gap_text(r#"{"reason":"history_exceeded","missed":3}"#),
+            gap_text(r#"{"reason":"history_exceeded","last_event_id":"1-0","missed":3}"#),
             "3 events missed: older than the server's history"
         );
-        assert!(gap_text(r#"{"reason":"unknown_id","missed":null}"#).starts_with("Events missed: "));
+        assert_eq!(
+            gap_text(r#"{"reason":"unknown_id","last_event_id":"1-0","missed":null}"#),
+            "Events missed: the server's history was restarted or replaced"
+        );
         assert!(gap_text("not json").starts_with("Events missed"));
     }
 

@@ -41,6 +41,7 @@ mod browser {
     use crate::client::render::{EventSink, Incoming};
     use crate::core::connection::{Backoff, Connection, Light, Status};
     use crate::core::id::EventId;
+    use crate::core::protocol::{Connected, FrameKind};
     use crate::core::sse::{Frame, Parser};
     use leptos::prelude::*;
     use std::cell::RefCell;
@@ -189,34 +190,38 @@ mod browser {
     /// Routes one frame; malformed ones are logged and skipped, the stream goes on.
     fn handle(shared: &Shared, sink: &EventSink, frame: Frame) {
         let now = now_ms();
-        let kind = frame.event.as_deref().unwrap_or("message");
-        shared.connection.borrow_mut().frame(now, kind == "cloudevent");
+        let name = frame.event.as_deref().unwrap_or("message");
+        let kind = FrameKind::parse(name);
+        shared.connection.borrow_mut().frame(now, kind == Some(FrameKind::CloudEvent));
+        let Some(kind) = kind else {
+            leptos::logging::log!("ignoring `{name}` frame");
+            return;
+        };
         match kind {
-            "cloudevent" => match frame.id.as_deref().map(str::parse::<EventId>) {
+            FrameKind::CloudEvent => match frame.id.as_deref().map(str::parse::<EventId>) {
                 Some(Ok(id)) => {
                     *shared.last_id.borrow_mut() = Some(id);
                     sink.push(Incoming::Event { id, json: frame.data });
                 }
                 _ => leptos::logging::warn!("cloudevent frame without a valid id skipped"),
             },
-            "connected" => {
-                let interval = serde_json::from_str::<serde_json::Value>(&frame.data)
-                    .ok()
-                    .and_then(|v| v["ping_interval_ms"].as_f64());
-                if let Some(ms) = interval {
-                    shared.connection.borrow_mut().set_ping_interval(ms);
+            FrameKind::Connected => {
+                match serde_json::from_str::<Connected>(&frame.data) {
+                    Ok(connected) => {
+                        shared.connection.borrow_mut().set_ping_interval(connected.ping_interval_ms as f64);
+                    }
+                    Err(e) => leptos::logging::warn!("malformed connected frame: {e}"),
                 }
                 shared.publish();
             }
-            "cleared" => sink.push(Incoming::Cleared),
-            "rejected" => sink.push(Incoming::Rejected { json: frame.data }),
-            "gap" => sink.push(Incoming::Gap { json: frame.data }),
-            "ping" => {
+            FrameKind::Cleared => sink.push(Incoming::Cleared),
+            FrameKind::Rejected => sink.push(Incoming::Rejected { json: frame.data }),
+            FrameKind::Gap => sink.push(Incoming::Gap { json: frame.data }),
+            FrameKind::Ping => {
                 if shared.connection.borrow().light() != Light::Green {
                     shared.publish();
                 }
             }
-            other => leptos::logging::log!("ignoring `{other}` frame"),
         }
     }
 }
