@@ -25,7 +25,10 @@ fn help_documents_every_flag_with_its_environment_variable() {
         }
         documented += 1;
         let flag = format!("--{long}");
-        assert!(help.contains(&format!("{flag} ")) || help.contains(&format!("{flag}\n")), "{flag} missing:\n{help}");
+        assert!(
+            help.contains(&format!("{flag} ")) || help.contains(&format!("{flag}\n")),
+            "{flag} missing:\n{help}"
+        );
         let env = arg.get_env().unwrap_or_else(|| panic!("{flag} has no environment variable"));
         let env = env.to_str().unwrap();
         assert!(help.contains(&format!("[env: {env}")), "{flag}: `[env: {env}` missing from --help:\n{help}");

@@ -1,20 +1,15 @@
 //! Calls to the player's JSON API from the browser. On the server they answer "unavailable".
 
+use crate::core::cloudevent::Mode;
 use crate::core::id::EventId;
-use crate::core::rejection::RejectionSummary;
-use serde::Deserialize;
+use crate::core::protocol::{
+    Accepted, Delivery, Envelope, Rejection, RejectionList, RejectionSummary, SendRequest, SinkInfo, Sinks,
+};
 use serde::de::DeserializeOwned;
-use serde_json::Value;
+use serde_json::value::RawValue;
 
 /// Why a call failed, in words for the UI (the server's JSON error message when there is one).
 pub type ApiResult<T> = Result<T, String>;
-
-/// A configured sink, as `GET /api/sinks` lists it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SinkInfo {
-    pub name: String,
-    pub url: String,
-}
 
 /// Why a call failed: the HTTP status when the server answered, and the words for the UI.
 struct Failure {
@@ -51,9 +46,8 @@ async fn call(method: &str, path: &str, body: Option<(&str, String)>) -> Result<
         let status = response.status();
         let message = text
             .ok()
-            .and_then(|text| serde_json::from_str::<Value>(text.as_str()).ok())
-            .and_then(|body| body["error"]["message"].as_str().map(str::to_owned))
-            .unwrap_or_else(|| format!("HTTP {status}"));
+            .and_then(|text| serde_json::from_str::<crate::core::protocol::ErrorBody>(&text).ok())
+            .map_or_else(|| format!("HTTP {status}"), |body| body.error.message);
         Err(Failure { status: Some(status), message })
     }
     #[cfg(not(feature = "hydrate"))]
@@ -73,9 +67,8 @@ async fn call_as<T: DeserializeOwned>(
     serde_json::from_str(&text).map_err(|e| Failure { status: None, message: e.to_string() })
 }
 
-/// `GET /api/events/{id}`: the envelope with the request as received, as JSON (read field by
-/// field where shown; a typed decoder would cost bundle size for no gain).
-pub async fn fetch_envelope(id: EventId) -> ApiResult<Value> {
+/// `GET /api/events/{id}`: the envelope with the request as received.
+pub async fn fetch_envelope(id: EventId) -> ApiResult<Envelope> {
     Ok(call_as("GET", &format!("/api/events/{id}"), None).await?)
 }
 
@@ -84,23 +77,16 @@ pub async fn clear_history() -> ApiResult<()> {
     Ok(call("DELETE", "/api/events", None).await.map(drop)?)
 }
 
-/// `GET /api/rejections` answer.
-#[derive(Deserialize)]
-struct RejectionsPage {
-    rejections: Vec<RejectionSummary>,
-}
-
 /// `GET /api/rejections`: summaries of the recent refused requests, newest first.
 pub async fn fetch_rejections() -> ApiResult<Vec<RejectionSummary>> {
-    let page: RejectionsPage = call_as("GET", "/api/rejections?limit=1000", None).await?;
+    let page: RejectionList = call_as("GET", "/api/rejections?limit=1000", None).await?;
     Ok(page.rejections)
 }
 
 /// `GET /api/rejections/{id}`: one refused request in full, with the request as received.
 /// `Ok(None)` when the server no longer keeps it (404): it keeps the recent ones within a byte
-/// budget, and forgets them all when it restarts. Read as JSON, like the envelope of the detail
-/// pane: a typed decoder for the record would put the bundle over its 300 KiB budget.
-pub async fn fetch_rejection(id: u64) -> ApiResult<Option<Value>> {
+/// budget, and forgets them all when it restarts.
+pub async fn fetch_rejection(id: u64) -> ApiResult<Option<Rejection>> {
     match call_as("GET", &format!("/api/rejections/{id}"), None).await {
         Ok(rejection) => Ok(Some(rejection)),
         Err(Failure { status: Some(404), .. }) => Ok(None),
@@ -110,28 +96,24 @@ pub async fn fetch_rejection(id: u64) -> ApiResult<Option<Value>> {
 
 /// `GET /api/sinks`: where `POST /api/send` may deliver besides this player.
 pub async fn fetch_sinks() -> ApiResult<Vec<SinkInfo>> {
-    let body: Value = call_as("GET", "/api/sinks", None).await?;
-    let text = |sink: &Value, key: &str| sink[key].as_str().unwrap_or("").to_owned();
-    Ok(body["sinks"]
-        .as_array()
-        .map(|sinks| sinks.iter().map(|s| SinkInfo { name: text(s, "name"), url: text(s, "url") }).collect())
-        .unwrap_or_default())
+    let list: Sinks = call_as("GET", "/api/sinks", None).await?;
+    Ok(list.sinks)
 }
 
 /// `POST /api/send`: delivers `event` to `target` (`self` or a sink name) in `mode`. `Ok` holds
-/// the target's answer (`{status, delivered, body, …}`), even a refusal; `Err` the player's own
-/// error message, verbatim. `event` is JSON text, sent as it is, so its data keeps every number.
-pub async fn send_event(target: &str, mode: &str, event: String) -> ApiResult<Value> {
-    let quoted = |s: &str| Value::from(s).to_string();
-    let body = format!(r#"{{"target":{},"mode":{},"event":{event}}}"#, quoted(target), quoted(mode));
+/// the target's answer, even a refusal; `Err` the player's own error message, verbatim. `event` is
+/// JSON text, sent as it is, so its data keeps every number.
+pub async fn send_event(target: String, mode: Mode, event: String) -> ApiResult<Delivery> {
+    let event = RawValue::from_string(event).map_err(|e| e.to_string())?;
+    let body = serde_json::to_string(&SendRequest { target, mode, event }).map_err(|e| e.to_string())?;
     Ok(call_as("POST", "/api/send", Some(("application/json", body))).await?)
 }
 
 /// `POST /events` as one batch (all or nothing), each event's JSON text as it is: the number
 /// stored, or the server's error.
-pub async fn post_batch(events: Vec<Box<serde_json::value::RawValue>>) -> ApiResult<u64> {
+pub async fn post_batch(events: Vec<Box<RawValue>>) -> ApiResult<usize> {
     let body = format!("[{}]", events.iter().map(|e| e.get()).collect::<Vec<_>>().join(","));
-    let answer: Value =
+    let answer: Accepted =
         call_as("POST", "/events", Some(("application/cloudevents-batch+json", body))).await?;
-    Ok(answer["accepted"].as_u64().unwrap_or(0))
+    Ok(answer.accepted)
 }

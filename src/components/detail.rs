@@ -9,6 +9,7 @@ use crate::core::compose::Draft;
 use crate::core::curl::to_curl;
 use crate::core::data_view::DataView;
 use crate::core::id::EventId;
+use crate::core::protocol::Envelope;
 use leptos::either::{Either, EitherOf3};
 use leptos::prelude::*;
 use serde_json::Value;
@@ -17,7 +18,7 @@ use serde_json::Value;
 #[component]
 pub fn DetailPane() -> impl IntoView {
     let ui = use_ui();
-    let envelope = RwSignal::new(None::<(EventId, Result<Value, String>)>);
+    let envelope = RwSignal::new(None::<(EventId, Result<Envelope, String>)>);
     Effect::new(move |_| {
         let Some(id) = ui.selected.get() else { return };
         leptos::task::spawn_local(async move {
@@ -74,7 +75,7 @@ fn label(name: &str) -> String {
 fn EventDetail(
     id: EventId,
     event: CloudEvent,
-    received: Signal<Option<Result<Value, String>>>,
+    received: Signal<Option<Result<Envelope, String>>>,
 ) -> impl IntoView {
     let ui = use_ui();
     let attributes = event
@@ -155,40 +156,26 @@ fn EventDetail(
 /// Mode, arrival time, warnings, headers and raw body as the server received them (the
 /// envelope of `GET /api/events/{id}`).
 #[component]
-fn Received(envelope: Value) -> impl IntoView {
-    let text = |pointer: &str| envelope.pointer(pointer).and_then(Value::as_str).unwrap_or("").to_owned();
-    let warnings: Vec<String> = envelope["warnings"]
-        .as_array()
-        .map(|list| list.iter().map(|w| w["message"].as_str().unwrap_or("").to_owned()).collect())
-        .unwrap_or_default();
+fn Received(envelope: Envelope) -> impl IntoView {
+    let Envelope { mode, received_at, duplicate_of, warnings, request, .. } = envelope;
     let has_warnings = !warnings.is_empty();
-    let warnings = warnings.into_iter().map(|w| view! { <li>{w}</li> }).collect_view();
-    let request = &envelope["request"];
-    let headers = request["headers"].as_array().map(|pairs| {
-        pairs
-            .iter()
-            .map(|pair| {
-                let name = pair[0].as_str().unwrap_or("").to_owned();
-                let value = pair[1].as_str().unwrap_or("").to_owned();
-                view! { <tr><th>{name}</th><td>{value}</td></tr> }
-            })
-            .collect_view()
-    });
-    let body = match (request["body"].as_str(), request["body_base64"].as_str()) {
-        (Some(body), _) => body.to_owned(),
+    let warnings = warnings.into_iter().map(|w| view! { <li>{w.message}</li> }).collect_view();
+    let headers = request
+        .headers
+        .iter()
+        .map(|(name, value)| view! { <tr><th>{name.to_owned()}</th><td>{value.to_owned()}</td></tr> })
+        .collect_view();
+    let body = match (&request.body, &request.body_base64) {
+        (Some(body), _) => body.clone(),
         (None, Some(b64)) => format!("{b64}\n\n(base64; the body is not UTF-8)"),
         (None, None) => "(empty body)".into(),
     };
-    let truncated = request["body_truncated"]
-        .as_bool()
-        .unwrap_or(false)
-        .then(|| format!("first 64 KiB of {} bytes", request["body_size"]));
-    let summary =
-        format!("{} {} at {}", text("/request/method"), text("/request/path"), text("/received_at"));
-    let duplicate = envelope["duplicate_of"].as_str().map(|d| format!(" · duplicate of {d}"));
+    let truncated = request.body_truncated.then(|| format!("first 64 KiB of {} bytes", request.body_size));
+    let summary = format!("{} {} at {received_at}", request.method, request.path);
+    let duplicate = duplicate_of.map(|d| format!(" · duplicate of {d}"));
     view! {
         <p class="received-meta" data-testid="detail-mode">
-            <span class="badge">{text("/mode")}</span>
+            <span class="badge">{mode.as_str()}</span>
             " "
             {summary}
             {duplicate}

@@ -3,14 +3,12 @@
 
 use crate::client::api::fetch_rejection;
 use crate::client::ui::use_ui;
-use crate::core::envelope::{Headers, RequestRecord};
-use crate::core::rejection::RejectionSummary;
+use crate::core::protocol::{RejectionSummary, RequestRecord};
 use crate::core::view::{
     body_note, body_view, detail_place, headers_note, is_record_of, more_details, size_text,
 };
 use leptos::either::Either;
 use leptos::prelude::*;
-use serde_json::Value;
 use std::sync::Arc;
 
 /// Every refused request this tab knows of.
@@ -41,7 +39,7 @@ pub fn RejectedLane() -> impl IntoView {
 /// Where the full record of one rejection stands once the reader has opened it.
 enum Record {
     Loading,
-    Loaded(Box<RequestRecord>),
+    Loaded(std::sync::Arc<RequestRecord>),
     /// The server no longer keeps it.
     Gone,
     Failed(String),
@@ -73,9 +71,7 @@ fn RejectionCard(item: Arc<RejectionSummary>) -> impl IntoView {
         let summary = Arc::clone(&summary);
         leptos::task::spawn_local(async move {
             let result = match fetch_rejection(summary.id).await {
-                Ok(Some(full)) if is_record_of(&summary, full["id"].as_u64(), full["time"].as_str()) => {
-                    Record::Loaded(Box::new(recorded_request(&full["request"])))
-                }
+                Ok(Some(full)) if is_record_of(&summary, &full) => Record::Loaded(full.request),
                 Ok(_) => Record::Gone,
                 Err(e) => Record::Failed(format!("Could not load the request: {e}")),
             };
@@ -117,28 +113,6 @@ fn RejectionCard(item: Arc<RejectionSummary>) -> impl IntoView {
 /// What a card says once the server has dropped the record (404), or kept another one under its id.
 const GONE: &str =
     "The server no longer keeps this request: it keeps only the recent ones, and none from before a restart.";
-
-/// The `request` member of a full rejection record (`GET /api/rejections/{id}`).
-fn recorded_request(json: &Value) -> RequestRecord {
-    let text = |key: &str| json[key].as_str().map(str::to_owned);
-    let count = |key: &str| json[key].as_u64().map_or(0, |n| usize::try_from(n).unwrap_or(usize::MAX));
-    let pairs = json["headers"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|pair| Some((pair.get(0)?.as_str()?, pair.get(1)?.as_str()?.as_bytes())));
-    RequestRecord {
-        method: text("method").unwrap_or_default(),
-        path: text("path").unwrap_or_default(),
-        headers: Headers::from_pairs(pairs),
-        headers_truncated: json["headers_truncated"].as_bool().unwrap_or(false),
-        headers_dropped: count("headers_dropped"),
-        body: text("body"),
-        body_base64: text("body_base64"),
-        body_size: count("body_size"),
-        body_truncated: json["body_truncated"].as_bool().unwrap_or(false),
-    }
-}
 
 /// Headers and body of a refused request, as the server recorded them.
 fn received(request: &RequestRecord) -> impl IntoView + use<> {

@@ -2,11 +2,12 @@
 //! mode and a target (this player or a configured sink), keep templates in localStorage. The
 //! server's answer is shown as it came.
 
-use crate::client::api::{SinkInfo, fetch_sinks, send_event};
+use crate::client::api::{fetch_sinks, send_event};
 use crate::client::dom::{load, random_bytes, save};
 use crate::client::ui::use_ui;
 use crate::core::cloudevent::Mode;
 use crate::core::compose::{Draft, Template, default_templates, new_id};
+use crate::core::protocol::SinkInfo;
 use leptos::prelude::*;
 
 /// localStorage key of the saved templates.
@@ -103,18 +104,14 @@ fn SendForm(
                 return;
             }
         };
-        let mode = draft.mode.as_str();
         sending.set(true);
         leptos::task::spawn_local(async move {
-            let answer = send_event(&target, mode, event).await.and_then(|delivery| {
-                let status = delivery["status"].as_u64().unwrap_or(0);
-                if delivery["delivered"].as_bool().unwrap_or(false) {
-                    Ok(format!("Sent to {target} in {mode} mode: HTTP {status}"))
+            let answer = send_event(target, draft.mode, event).await.and_then(|delivery| {
+                let (target, status) = (delivery.target, delivery.status);
+                if delivery.delivered {
+                    Ok(format!("Sent to {target} in {} mode: HTTP {status}", delivery.mode.as_str()))
                 } else {
-                    Err(format!(
-                        "{target} answered HTTP {status}: {}",
-                        delivery["body"].as_str().unwrap_or("")
-                    ))
+                    Err(format!("{target} answered HTTP {status}: {}", delivery.body))
                 }
             });
             sending.set(false);

@@ -156,7 +156,7 @@ pub struct ErrorBody {
 }
 
 /// `202 Accepted` body of ingest.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Accepted {
     pub accepted: usize,
     /// History ids of the stored events, in order.
@@ -164,7 +164,7 @@ pub struct Accepted {
 }
 
 /// `POST /api/send` body.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SendRequest {
     /// A sink name from `GET /api/sinks`, or `self`.
     pub target: String,
@@ -172,8 +172,9 @@ pub struct SendRequest {
     /// reads empty data back as none). `batch` is refused: a send is one event.
     #[serde(default = "structured", deserialize_with = "send_mode")]
     pub mode: Mode,
-    /// A CloudEvent in the JSON event format, validated before anything is sent.
-    pub event: serde_json::Value,
+    /// A CloudEvent in the JSON event format, validated before anything is sent. Kept as the text
+    /// that arrived, so its data is sent exactly as written.
+    pub event: Box<serde_json::value::RawValue>,
 }
 
 fn structured() -> Mode {
@@ -409,16 +410,24 @@ mod tests {
 
     #[test]
     fn send_request_wire_shape() {
-        let request = SendRequest { target: "self".into(), mode: Mode::Binary, event: json!({"id": "1"}) };
-        assert_wire(&request, json!({"target": "self", "mode": "binary", "event": {"id": "1"}}));
+        let event =
+            serde_json::value::RawValue::from_string(r#"{"id":"1","data":{"n":1.10}}"#.into()).unwrap();
+        let request = SendRequest { target: "self".into(), mode: Mode::Binary, event };
+        let text = serde_json::to_string(&request).unwrap();
+        assert_eq!(text, r#"{"target":"self","mode":"binary","event":{"id":"1","data":{"n":1.10}}}"#);
+        let back: SendRequest = serde_json::from_str(&text).unwrap();
+        assert_eq!(
+            (back.target.as_str(), back.mode, back.event.get()),
+            ("self", Mode::Binary, request.event.get())
+        );
     }
 
     #[test]
     fn send_mode_defaults_to_structured_and_refuses_batch() {
-        let request: SendRequest = serde_json::from_value(json!({"target": "self", "event": {}})).unwrap();
+        let request: SendRequest = serde_json::from_str(r#"{"target": "self", "event": {}}"#).unwrap();
         assert_eq!(request.mode, Mode::Structured);
         let batch =
-            serde_json::from_value::<SendRequest>(json!({"target": "self", "mode": "batch", "event": {}}));
+            serde_json::from_str::<SendRequest>(r#"{"target": "self", "mode": "batch", "event": {}}"#);
         assert!(batch.unwrap_err().to_string().contains("`binary` or `structured`"));
     }
 
@@ -509,7 +518,8 @@ mod tests {
             time: "2026-12-02T00:00:00.000Z".into(),
             status: 400,
             error: ErrorDetail { code: "malformed_json".into(), message: "EOF".into(), details: vec![] },
-            request: RequestRecord::new("POST", "/", [("content-type", &b"application/json"[..])], b"{").into(),
+            request: RequestRecord::new("POST", "/", [("content-type", &b"application/json"[..])], b"{")
+                .into(),
         };
         assert_wire(
             &rejection,

@@ -7,7 +7,7 @@ use crate::core::envelope::{MAX_RECORDED_BODY, MAX_RECORDED_HEADERS, RequestReco
 use crate::core::filter::{Filter, Matcher, Searchable};
 use crate::core::id::EventId;
 use crate::core::protocol::{FrameKind, Gap, GapReason};
-use crate::core::rejection::RejectionSummary;
+use crate::core::rejection::{Rejection, RejectionSummary};
 use crate::core::sse::Frame;
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -366,8 +366,8 @@ pub fn gap_text(gap: &Gap) -> String {
 
 /// Whether `record` is the full record of `summary`: ids restart with the server, so a record
 /// fetched by id after a restart may be another request's.
-pub fn is_record_of(summary: &RejectionSummary, id: Option<u64>, time: Option<&str>) -> bool {
-    id == Some(summary.id) && time == Some(summary.time.as_str())
+pub fn is_record_of(summary: &RejectionSummary, record: &Rejection) -> bool {
+    record.id == summary.id && record.time == summary.time
 }
 
 /// Where a detail of an error points, as a prefix of its message: `event 2, time: `.
@@ -423,7 +423,7 @@ pub fn body_note(request: &RequestRecord) -> Option<String> {
 mod tests {
     use super::*;
     use crate::core::cloudevent::decode_structured;
-    use crate::core::rejection::{ErrorDetail, Rejection};
+    use crate::core::rejection::ErrorDetail;
     use crate::core::sse::Parser;
 
     fn event(id: &str, ty: &str) -> CloudEvent {
@@ -574,13 +574,10 @@ mod tests {
         assert_eq!(summary.attribute.as_deref(), Some("time"));
         assert_eq!((summary.details.len(), summary.details_total), (8, 10));
         assert_eq!(more_details(summary).as_deref(), Some("and 2 more"));
-        assert!(is_record_of(summary, Some(full.id), Some(&full.time)));
-        let restarted = Some("2026-12-03T00:00:00.000Z");
-        assert!(
-            !is_record_of(summary, Some(full.id), restarted),
-            "same id, another time: a restarted server's"
-        );
-        assert!(!is_record_of(summary, None, Some(&full.time)));
+        assert!(is_record_of(summary, &full));
+        let restarted = Rejection { time: "2026-12-03T00:00:00.000Z".into(), ..full.clone() };
+        assert!(!is_record_of(summary, &restarted), "same id, another time: a restarted server's");
+        assert!(!is_record_of(summary, &Rejection { id: full.id + 1, ..full.clone() }));
         // The full record is not what a `rejected` frame carries.
         assert!(!push_json(&mut list, &serde_json::to_string(&full).unwrap()));
     }

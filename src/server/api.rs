@@ -2,7 +2,7 @@
 
 use crate::core::envelope::Envelope;
 use crate::core::id::EventId;
-use crate::core::rejection::Rejection;
+use crate::core::protocol::{ClearedCount, EventsPage, HistoryStatus, Rejection, RejectionList, Status};
 use crate::server::AppState;
 use crate::server::error::{ApiError, Result};
 use crate::server::event_log::{HistoryStats, LogError, Range};
@@ -12,7 +12,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use std::sync::Arc;
 
 /// Most events or rejections one request may ask for.
@@ -47,13 +47,6 @@ pub struct PageQuery {
     after: Option<String>,
     before: Option<String>,
     limit: Option<String>,
-}
-
-/// `GET /api/events` answer.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct EventsPage<E = Envelope> {
-    pub events: Vec<E>,
-    pub has_more: bool,
 }
 
 fn query<T: Default>(query: std::result::Result<Query<T>, QueryRejection>) -> Result<T> {
@@ -100,7 +93,7 @@ pub fn path_segment(raw: std::result::Result<Path<String>, PathRejection>) -> Re
 async fn get_event(
     State(state): State<AppState>,
     raw: std::result::Result<Path<String>, PathRejection>,
-) -> Result<impl IntoResponse> {
+) -> Result<Response> {
     let id = parse_id("id", &path_segment(raw)?)?;
     let entry = state
         .log
@@ -111,9 +104,9 @@ async fn get_event(
 }
 
 /// `DELETE /api/events`: every tab gets `cleared`.
-async fn clear_events(State(state): State<AppState>) -> Result<Json<serde_json::Value>> {
+async fn clear_events(State(state): State<AppState>) -> Result<Json<ClearedCount>> {
     let cleared = state.log.clear().await?;
-    Ok(Json(serde_json::json!({ "cleared": cleared })))
+    Ok(Json(ClearedCount { cleared }))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -125,9 +118,9 @@ pub struct LimitQuery {
 async fn list_rejections(
     State(state): State<AppState>,
     raw: std::result::Result<Query<LimitQuery>, QueryRejection>,
-) -> Result<Json<serde_json::Value>> {
+) -> Result<Json<RejectionList>> {
     let limit = parse_limit(query(raw)?.limit.as_deref())?;
-    Ok(Json(serde_json::json!({ "rejections": state.rejections.recent(limit) })))
+    Ok(Json(RejectionList { rejections: state.rejections.recent(limit) }))
 }
 
 /// `GET /api/rejections/{id}`: one kept rejection in full, with the request as received.
@@ -143,32 +136,6 @@ async fn get_rejection(
         .get(id)
         .map(Json)
         .ok_or_else(|| ApiError::NotFound(format!("rejection {id} is not kept any more (or never was)")))
-}
-
-/// `GET /api/status` answer.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct Status {
-    /// Open `/stream` connections on this server.
-    pub clients: i64,
-    /// Events stored since start.
-    pub total_events: u64,
-    /// Refused ingest requests kept for the rejected lane.
-    pub rejected: usize,
-    pub history: HistoryStatus,
-    pub backend: String,
-    pub uptime_s: u64,
-    pub version: String,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-pub struct HistoryStatus {
-    pub len: usize,
-    pub capacity: usize,
-    /// Bytes the history holds in this process and its budget; `null` with the Redis backend.
-    pub bytes: Option<usize>,
-    pub max_bytes: Option<usize>,
-    pub first_id: Option<EventId>,
-    pub last_id: Option<EventId>,
 }
 
 impl From<HistoryStats> for HistoryStatus {

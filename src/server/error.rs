@@ -7,7 +7,6 @@ use crate::server::encoding::EncodingError;
 use axum::extract::rejection::JsonRejection;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
 use std::time::Duration;
 
 /// What clients (answers, `rejected` and `gap` frames) hear when the event log fails.
@@ -93,13 +92,7 @@ pub enum ApiError {
 /// `Retry-After` (seconds) of every 503: how soon trying again is worthwhile.
 const RETRY_AFTER_S: &str = "5";
 
-pub use crate::core::rejection::ErrorDetail;
-
-/// Serialized form of an [`ApiError`].
-#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
-pub struct ErrorBody {
-    pub error: ErrorDetail,
-}
+pub use crate::core::protocol::{ErrorBody, ErrorDetail};
 
 impl ApiError {
     pub fn status(&self) -> StatusCode {

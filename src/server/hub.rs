@@ -8,6 +8,7 @@
 
 use crate::core::envelope::Envelope;
 use crate::core::id::EventId;
+use crate::core::protocol::FrameKind;
 use crate::core::sse::Frame;
 use bytes::Bytes;
 use std::collections::VecDeque;
@@ -32,7 +33,8 @@ pub struct Entry {
 impl Entry {
     /// `event_json` is `envelope.event` serialized on one line (done before any lock is taken).
     pub fn new(envelope: Envelope, event_json: String) -> Self {
-        let frame = Frame::new("cloudevent", event_json).with_id(envelope.id.to_string()).encode();
+        let frame =
+            Frame::new(FrameKind::CloudEvent.as_str(), event_json).with_id(envelope.id.to_string()).encode();
         let bytes = frame.len() + envelope.event.heap_bytes() + ENTRY_OVERHEAD;
         Self { envelope, frame: Bytes::from(frame), bytes }
     }

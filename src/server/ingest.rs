@@ -2,8 +2,8 @@
 //! and the CloudEvents webhook handshake (`OPTIONS`). Decoding and validation live in `core`.
 
 use crate::core::cloudevent::{self, Limits};
-use crate::core::envelope::RequestRecord;
-use crate::core::rejection::Rejection;
+use crate::core::id::EventId;
+use crate::core::protocol::{Accepted, Rejection, RequestRecord};
 use crate::server::AppState;
 use crate::server::connections::BodyTimeout;
 use crate::server::encoding;
@@ -17,16 +17,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, post};
 use axum::{Router, body::Bytes};
-use serde::{Deserialize, Serialize};
 use std::sync::Arc;
-
-/// `202 Accepted` body: what [`ingest`] gives for stored events.
-#[derive(Debug, Default, Serialize, Deserialize, PartialEq)]
-pub struct Accepted {
-    pub accepted: usize,
-    /// History ids of the stored events, in order.
-    pub ids: Vec<String>,
-}
 
 /// The ingest routes. `/` also serves the app (GET), so these merge with the page routes.
 pub fn routes(max_body: usize) -> Router<AppState> {
@@ -117,7 +108,7 @@ pub async fn ingest(
     match state.log.append(batch).await {
         Ok(entries) => {
             state.metrics.events_accepted.get_or_create(&ModeLabel { mode: mode.as_str() }).inc_by(count);
-            let ids: Vec<String> = entries.iter().map(|e| e.id().to_string()).collect();
+            let ids: Vec<EventId> = entries.iter().map(|e| e.id()).collect();
             Ok(Accepted { accepted: ids.len(), ids })
         }
         Err(LogError::Unavailable(why)) => {

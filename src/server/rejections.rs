@@ -2,8 +2,7 @@
 //! whose event "never showed up" can see why. Bounded by count and bytes; each is broadcast as a
 //! small `rejected` summary frame, and served in full by `GET /api/rejections/{id}`.
 
-use crate::core::rejection::{Rejection, RejectionSummary};
-use crate::core::sse::Frame;
+use crate::core::protocol::{FrameKind, Rejection, RejectionSummary};
 use crate::server::hub::{Hub, Message};
 use bytes::Bytes;
 use std::collections::VecDeque;
@@ -38,8 +37,7 @@ impl Rejections {
         let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         inner.next_id += 1;
         rejection.id = inner.next_id;
-        let json = serde_json::to_string(&rejection.summary()).expect("a summary always serializes");
-        let frame = Bytes::from(Frame::new("rejected", json).encode());
+        let frame = Bytes::from(FrameKind::Rejected.frame(&rejection.summary()).encode());
         let size = rejection.approx_bytes();
         inner.bytes += size;
         inner.ring.push_back((size, Arc::new(rejection)));

@@ -1,7 +1,8 @@
 //! `POST /api/send` and `GET /api/sinks`: the UI sends an event to a sink configured at start-up
 //! (`--sink`, `K_SINK`) or to this player (`self`). A URL never comes from the request.
 
-use crate::core::cloudevent::{CloudEvent, Map, decode_structured_with, to_binary};
+use crate::core::cloudevent::{CloudEvent, Map, Mode, decode_structured_with, to_binary};
+use crate::core::protocol::{Delivery, SendRequest, SinkInfo, Sinks as SinkList};
 use crate::server::AppState;
 use crate::server::config::{Config, K_SINK_NAME, SELF_TARGET, Sink};
 use crate::server::error::{ApiError, Result};
@@ -12,7 +13,6 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use reqwest::Url;
-use serde::{Deserialize, Serialize};
 use std::time::{Duration, Instant};
 
 /// Most bytes of a sink's answer reported back: enough for any error message, bounded for the UI.
@@ -26,54 +26,6 @@ pub fn routes(max_body: usize) -> Router<AppState> {
         .route("/api/send", post(post_send))
         .route("/api/sinks", get(list_sinks))
         .layer(DefaultBodyLimit::max(max_body))
-}
-
-/// HTTP binding mode of a send.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SendMode {
-    /// Attributes in `ce-*` headers, data as the body.
-    Binary,
-    /// The whole event as `application/cloudevents+json`. The default: every event round-trips
-    /// exactly (binary mode reads empty data back as none).
-    #[default]
-    Structured,
-}
-
-/// `POST /api/send` body.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct SendRequest {
-    /// A sink name from `GET /api/sinks`, or `self`.
-    pub target: String,
-    #[serde(default)]
-    pub mode: SendMode,
-    /// A CloudEvent in the JSON event format, validated before anything is sent. Kept as the
-    /// text that arrived, so its data is sent exactly as written.
-    pub event: Box<serde_json::value::RawValue>,
-}
-
-/// `POST /api/send` answer when the target answered, whatever its status: the UI shows a sink's
-/// refusal verbatim.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Delivery {
-    pub target: String,
-    pub mode: SendMode,
-    /// The target's HTTP status.
-    pub status: u16,
-    /// The status is 2xx.
-    pub delivered: bool,
-    /// The first [`MAX_ANSWER`] bytes of the target's answer, as text.
-    pub body: String,
-    /// The answer was longer than `body`.
-    pub body_truncated: bool,
-    pub elapsed_ms: u64,
-}
-
-/// `GET /api/sinks` entry. Passwords and query values in the URL are masked: they are often keys.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct SinkInfo {
-    pub name: String,
-    pub url: String,
 }
 
 /// The configured sinks and the HTTP client that reaches them. Cheap to share.
@@ -179,10 +131,11 @@ fn masked(url: &Url) -> String {
 }
 
 /// The HTTP request for `event` in `mode`: headers and body (HTTP binding §3.1, §3.2).
-fn encode(event: &CloudEvent, mode: SendMode) -> (Vec<(String, String)>, Vec<u8>) {
+fn encode(event: &CloudEvent, mode: Mode) -> (Vec<(String, String)>, Vec<u8>) {
     match mode {
-        SendMode::Binary => to_binary(event),
-        SendMode::Structured => (
+        Mode::Binary => to_binary(event),
+        // `SendRequest` refuses `batch`: one event goes as itself.
+        Mode::Structured | Mode::Batch => (
             vec![("content-type".into(), "application/cloudevents+json".into())],
             event.to_json().into_bytes(),
         ),
@@ -248,8 +201,8 @@ async fn post_send(
 }
 
 /// `GET /api/sinks`: the configured sinks (`self` is always a target too).
-async fn list_sinks(State(state): State<AppState>) -> Json<serde_json::Value> {
-    Json(serde_json::json!({ "sinks": state.sinks.list() }))
+async fn list_sinks(State(state): State<AppState>) -> Json<SinkList> {
+    Json(SinkList { sinks: state.sinks.list() })
 }
 
 #[cfg(test)]
@@ -271,10 +224,10 @@ mod tests {
             CloudEvent::from_value(json!({"specversion": "1.0", "id": "1", "source": "/s", "type": "t"}))
                 .unwrap()
                 .event;
-        let (headers, body) = encode(&event, SendMode::Structured);
+        let (headers, body) = encode(&event, Mode::Structured);
         assert_eq!(headers, [("content-type".to_owned(), "application/cloudevents+json".to_owned())]);
         assert_eq!(serde_json::from_slice::<serde_json::Value>(&body).unwrap()["id"], "1");
-        let (headers, _) = encode(&event, SendMode::Binary);
+        let (headers, _) = encode(&event, Mode::Binary);
         assert!(headers.iter().any(|(n, v)| n == "ce-id" && v == "1"));
     }
 
@@ -284,15 +237,5 @@ mod tests {
         assert_eq!(answer_text(&[b'a', euro[0], euro[1]], true), "a");
         assert_eq!(answer_text(&[b'a', 0xff], false), "a\u{fffd}");
         assert_eq!(answer_text(b"ok", false), "ok");
-    }
-
-    #[test]
-    fn mode_defaults_to_structured() {
-        let request: SendRequest = serde_json::from_value(json!({"target": "self", "event": {}})).unwrap();
-        assert_eq!(request.mode, SendMode::Structured);
-        assert!(
-            serde_json::from_value::<SendRequest>(json!({"target": "self", "mode": "batch", "event": {}}))
-                .is_err()
-        );
     }
 }

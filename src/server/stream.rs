@@ -3,6 +3,7 @@
 
 use crate::core::filter::Criteria;
 use crate::core::id::EventId;
+use crate::core::protocol::{Cleared, Connected, FrameKind, Gap, GapReason, Ping};
 use crate::core::sse::Frame;
 use crate::server::AppState;
 use crate::server::api::parse_id;
@@ -18,8 +19,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
@@ -143,16 +143,16 @@ impl Subscription {
         let period = state.config.ping_interval;
         let mut ping = tokio::time::interval_at(Instant::now() + period, period);
         ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
-        let connected = json!({
-            "server": "cloudevent-player",
-            "version": env!("CARGO_PKG_VERSION"),
-            "stream_id": &*state.stream_id,
-            "ping_interval_ms": duration_ms(period),
-            "last_id": stats.last_id,
-        });
+        let connected = Connected {
+            server: "cloudevent-player".to_owned(),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            stream_id: state.stream_id.to_string(),
+            ping_interval_ms: duration_ms(period),
+            last_id: stats.last_id,
+        };
         let mut pending = VecDeque::new();
         pending.push_back(Bytes::from(Frame::default().with_retry(RETRY_MS).encode()));
-        pending.push_back(frame("connected", connected));
+        pending.push_back(frame(FrameKind::Connected, &connected));
         Self {
             follow,
             metrics: Arc::clone(&state.metrics),
@@ -175,17 +175,20 @@ impl Subscription {
                 if issued_here {
                     self.follow.resume_after(last);
                 } else {
-                    self.gap(json!({"reason": "unknown_id", "last_event_id": last, "missed": null}));
+                    // Ids from another history say nothing of how many this one holds after them.
+                    self.metrics.gaps.inc();
+                    let gap = Gap {
+                        reason: GapReason::UnknownId,
+                        last_event_id: last,
+                        missed: None,
+                        message: None,
+                    };
+                    self.pending.push_back(frame(FrameKind::Gap, &gap));
                     self.follow.replay_after(EventId::ZERO);
                 }
             }
         }
         Ok(())
-    }
-
-    fn gap(&mut self, data: serde_json::Value) {
-        self.metrics.gaps.inc();
-        self.pending.push_back(frame("gap", data));
     }
 
     /// The frame of one step of the follow.
@@ -194,16 +197,21 @@ impl Subscription {
             Step::Event(entry) => entry.frame.clone(),
             Step::Lost(Loss::HistoryExceeded { after, missed }) => {
                 self.metrics.gaps.inc();
-                frame("gap", json!({"reason": "history_exceeded", "last_event_id": after, "missed": missed}))
+                let gap =
+                    Gap { reason: GapReason::HistoryExceeded, last_event_id: after, missed, message: None };
+                frame(FrameKind::Gap, &gap)
             }
             Step::Lost(Loss::Unavailable { after, message }) => {
                 self.metrics.gaps.inc();
-                frame(
-                    "gap",
-                    json!({"reason": "backend_unavailable", "last_event_id": after, "message": message}),
-                )
+                let gap = Gap {
+                    reason: GapReason::BackendUnavailable,
+                    last_event_id: after,
+                    missed: None,
+                    message: Some(message),
+                };
+                frame(FrameKind::Gap, &gap)
             }
-            Step::Cleared { through } => frame("cleared", json!({ "through": through })),
+            Step::Cleared { through } => frame(FrameKind::Cleared, &Cleared { through }),
             Step::Rejected(bytes) => bytes,
         }
     }
@@ -229,16 +237,15 @@ impl Subscription {
                     return Some(bytes);
                 }
                 _ = self.ping.tick() => {
-                    let ping = json!({"type": "ping", "timestamp": now_rfc3339()});
-                    return Some(frame("ping", ping));
+                    return Some(frame(FrameKind::Ping, &Ping::at(now_rfc3339())));
                 }
             }
         }
     }
 }
 
-fn frame(event: &str, data: serde_json::Value) -> Bytes {
-    Bytes::from(Frame::new(event, data.to_string()).encode())
+fn frame(kind: FrameKind, data: &impl Serialize) -> Bytes {
+    Bytes::from(kind.frame(data).encode())
 }
 
 fn duration_ms(d: Duration) -> u64 {
