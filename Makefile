@@ -21,7 +21,9 @@ WASM_IN := target/wasm32-unknown-unknown/wasm-release/$(CRATE).wasm
 SERVER := target/release/$(NAME)
 SSR := --no-default-features --features ssr
 HYDRATE := --lib --target wasm32-unknown-unknown --no-default-features --features hydrate
-SRC := $(shell find src -type f) Cargo.toml Cargo.lock .cargo/config.toml
+SRC := $(shell find src -type f) build.rs Cargo.toml Cargo.lock Leptos.toml .cargo/config.toml
+# -Oz to a fixed point; the features are those rustc's wasm32 target emits.
+WASM_OPT := -Oz --converge --enable-bulk-memory --enable-nontrapping-float-to-int
 ARGS ?=
 
 .PHONY: help run test tools build site server lint unit e2e bench clean
@@ -70,7 +72,13 @@ end2end/.npm-stamp: end2end/package.json end2end/package-lock.json
 	@touch $@
 
 ## build
+# The site: WASM, its JS glue and the CSS (minified), public/, and .br/.gz variants of each,
+# which the server embeds (build.rs) and sends as Accept-Encoding asks.
 site: $(PKG)/$(NAME).wasm $(PKG)/$(NAME).css public-files
+	node scripts/compress-site.mjs $(SITE)
+	@w=$$(gzip -9c $(PKG)/$(NAME).wasm | wc -c); j=$$(gzip -9c $(PKG)/$(NAME).js | wc -c); \
+	  c=$$(gzip -9c $(PKG)/$(NAME).css | wc -c); \
+	  echo "page: $$((w + j + c)) bytes gzip (wasm $$w, js $$j, css $$c; budget 307200)"
 
 $(WASM_IN): $(SRC) .tools/rust-target
 	cargo build --locked $(HYDRATE) --profile wasm-release
@@ -78,22 +86,25 @@ $(WASM_IN): $(SRC) .tools/rust-target
 
 $(PKG)/$(NAME).wasm: $(WASM_IN) .tools/wasm-bindgen end2end/.npm-stamp
 	@mkdir -p $(PKG)
-	wasm-bindgen --target web --out-dir $(PKG) --out-name $(NAME) $(WASM_IN)
-	wasm-opt -Oz --converge --enable-bulk-memory --enable-nontrapping-float-to-int $(PKG)/$(NAME)_bg.wasm -o $@
-	rm -f $(PKG)/$(NAME)_bg.wasm $(PKG)/$(NAME)_bg.wasm.d.ts
+	wasm-bindgen --target web --no-typescript --out-dir $(PKG) --out-name $(NAME) $(WASM_IN)
+	wasm-opt $(WASM_OPT) $(PKG)/$(NAME)_bg.wasm -o $@
+	rm -f $(PKG)/$(NAME)_bg.wasm
+	esbuild $(PKG)/$(NAME).js --minify --format=esm --log-level=warning --allow-overwrite --outfile=$(PKG)/$(NAME).js
 	@echo "wasm: $$(stat -c %s $@) bytes raw, $$(gzip -9c $@ | wc -c) bytes gzip"
 
-$(PKG)/$(NAME).css: style/main.css
+$(PKG)/$(NAME).css: style/main.css end2end/.npm-stamp
 	@mkdir -p $(PKG)
-	cp $< $@
+	esbuild $< --minify --log-level=warning --outfile=$@
 
+# `-u`: an unchanged file keeps its timestamp, so the server (which embeds the site) is not rebuilt.
 public-files:
 	@mkdir -p $(SITE)
-	cp -R public/. $(SITE)/
+	cp -Ru public/. $(SITE)/
 
 server: $(SERVER)
 
-$(SERVER): $(SRC)
+# After the site: build.rs embeds it, so the binary serves it from any directory.
+$(SERVER): $(SRC) site
 	cargo build --locked --release --bin $(NAME) $(SSR)
 	@touch $@
 
