@@ -9,6 +9,7 @@ use std::{env, fs};
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=Leptos.toml");
+    println!("cargo:rerun-if-env-changed=LEPTOS_SITE_ROOT");
     if env::var_os("CARGO_FEATURE_SSR").is_none() {
         return;
     }
@@ -23,6 +24,7 @@ fn main() {
 
     let mut files = Vec::new();
     collect(&site_root, &mut files);
+    files.retain(|file| !stale_variant(file));
     files.sort();
     let mut table = String::from("&[\n");
     for file in &files {
@@ -36,8 +38,12 @@ fn main() {
     fs::write(out, table).expect("OUT_DIR is writable");
 }
 
-/// `site-root` under `[package.metadata.leptos]`, the table leptos_config reads at run time too.
+/// `site-root` under `[package.metadata.leptos]`, the table leptos_config reads at run time too;
+/// `LEPTOS_SITE_ROOT` overrides it, as it does for leptos_config.
 fn site_root(leptos_toml: &Path) -> String {
+    if let Ok(root) = env::var("LEPTOS_SITE_ROOT") {
+        return root;
+    }
     let text = fs::read_to_string(leptos_toml).expect("Leptos.toml beside Cargo.toml");
     let table: toml::Table = text.parse().expect("Leptos.toml is TOML");
     table
@@ -48,6 +54,19 @@ fn site_root(leptos_toml: &Path) -> String {
         .and_then(|s| s.as_str())
         .unwrap_or("target/site")
         .to_owned()
+}
+
+/// A `.br`/`.gz` file older than the file beside it that it compresses: the site was rebuilt
+/// without `make site`'s compression step, so the variant would serve old content.
+fn stale_variant(file: &Path) -> bool {
+    let name = file.to_string_lossy();
+    let Some(base) = name.strip_suffix(".br").or_else(|| name.strip_suffix(".gz")) else { return false };
+    let modified = |path: &Path| fs::metadata(path).and_then(|m| m.modified()).ok();
+    let stale = matches!((modified(file), modified(Path::new(base))), (Some(variant), Some(source)) if variant < source);
+    if stale {
+        println!("cargo:warning={name} is older than {base}: not embedded (run `make site`)");
+    }
+    stale
 }
 
 /// Every regular file under `dir`, following no symlinks out of it.

@@ -292,10 +292,25 @@ fn read_dir(dir: &Path, prefix: &str, files: &mut Vec<(String, Bytes)>) {
         let Ok(kind) = entry.file_type() else { continue };
         if kind.is_dir() {
             read_dir(&entry.path(), &format!("{name}/"), files);
-        } else if let Ok(bytes) = std::fs::read(entry.path()) {
+        } else if !stale_variant(&entry.path())
+            && let Ok(bytes) = std::fs::read(entry.path())
+        {
             files.push((name, Bytes::from(bytes)));
         }
     }
+}
+
+/// A `.br`/`.gz` file older than the file it compresses (the site was rebuilt without `make
+/// site`'s compression step): skipped, so no encoding serves old content.
+fn stale_variant(path: &Path) -> bool {
+    let name = path.to_string_lossy();
+    let Some(base) = name.strip_suffix(".br").or_else(|| name.strip_suffix(".gz")) else { return false };
+    let modified = |path: &Path| std::fs::metadata(path).and_then(|m| m.modified()).ok();
+    let stale = matches!((modified(path), modified(Path::new(base))), (Some(variant), Some(source)) if variant < source);
+    if stale {
+        tracing::warn!("{name} is older than {base}: not served");
+    }
+    stale
 }
 
 #[cfg(test)]
