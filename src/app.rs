@@ -25,6 +25,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
     crate::server::access::send_page_policy();
     let nonce = use_nonce();
+    // Named like the WASM and JS, so it carries the same content hash (see `server::assets`).
+    let stylesheet = format!("/{}/{}.css", options.site_pkg_dir, options.output_name);
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -37,7 +39,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
                 <title>"CloudEvent Player"</title>
-                <link rel="stylesheet" id="leptos" href="/pkg/cloudevent-player.css" />
+                <link rel="stylesheet" id="leptos" href=stylesheet />
             </head>
             <body>
                 <App />

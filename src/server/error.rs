@@ -87,6 +87,9 @@ pub enum ApiError {
     /// 403: the request's `Host` is not a name this server answers to (DNS rebinding).
     #[error("{0}")]
     HostNotAllowed(String),
+    /// 406: `Accept-Encoding` refuses every coding a static file is available in.
+    #[error("{0}")]
+    NotAcceptable(String),
 }
 
 /// `Retry-After` (seconds) of every 503: how soon trying again is worthwhile.
@@ -123,6 +126,7 @@ impl ApiError {
             ApiError::SinkTimeout { .. } => StatusCode::GATEWAY_TIMEOUT,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::HostNotAllowed(_) => StatusCode::FORBIDDEN,
+            ApiError::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
         }
     }
 
@@ -157,6 +161,7 @@ impl ApiError {
             ApiError::TooManyConnections => "too_many_connections",
             ApiError::Unauthorized(_) => "unauthorized",
             ApiError::HostNotAllowed(_) => "host_not_allowed",
+            ApiError::NotAcceptable(_) => "not_acceptable",
         }
     }
 

@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod api;
+pub mod assets;
 pub mod config;
 pub mod connections;
 pub mod encoding;
@@ -17,7 +18,8 @@ pub mod stream;
 pub mod wait;
 
 use crate::app::{App, shell};
-use axum::extract::State;
+use assets::Assets;
+use axum::extract::{Request, State};
 use axum::http::{StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
@@ -26,14 +28,14 @@ use config::Config;
 use error::ApiError;
 use event_log::{EventLog, MemoryLog, RedisLog};
 use hub::Hub;
-use leptos::config::{LeptosOptions, get_configuration};
+use leptos::config::{LeptosOptions, get_config_from_str};
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use metrics::Metrics;
 use rejections::Rejections;
 use send::Sinks;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
-use std::{path::Path, sync::Arc};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::{TaskTracker, task_tracker::TaskTrackerToken};
 
@@ -44,6 +46,8 @@ const HUB_CAPACITY: usize = 4096;
 #[derive(Clone, FromRef)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
+    /// The site's static files; none until [`serve`] loads them (or a test sets some).
+    pub assets: Arc<Assets>,
     pub config: Arc<Config>,
     pub log: Arc<dyn EventLog>,
     pub hub: Hub,
@@ -117,6 +121,7 @@ impl AppState {
         let sinks = Arc::new(Sinks::new(&config));
         Self {
             leptos_options,
+            assets: Arc::new(Assets::default()),
             config: Arc::new(config),
             log,
             rejections: Arc::new(Rejections::new(hub.clone())),
@@ -138,7 +143,7 @@ fn history_capacity(config: &Config) -> usize {
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
-    #[error("cannot read Leptos.toml: {0}")]
+    #[error("invalid site options (Leptos.toml or LEPTOS_* variables): {0}")]
     LeptosConfig(String),
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: std::net::SocketAddr, source: std::io::Error },
@@ -150,7 +155,11 @@ pub enum StartError {
 
 /// Every route: health checks and the Leptos pages, with static files as the fallback, behind
 /// the access rules (token, `Host`, CORS) and the security headers of [`access`].
-pub fn router(state: AppState) -> Router {
+pub fn router(mut state: AppState) -> Router {
+    // The page asks for the WASM, JS and CSS by their content-hashed names (see `assets`).
+    if let Some(version) = state.assets.version() {
+        state.leptos_options.output_name = format!("{}.{version}", state.leptos_options.output_name).into();
+    }
     let options = state.leptos_options.clone();
     let body_timeout = state.config.body_timeout;
     let listen = state.config.listen_addr().unwrap_or(options.site_addr);
@@ -169,7 +178,7 @@ pub fn router(state: AppState) -> Router {
         .leptos_routes(&state, routes, move || shell(options.clone()))
         .route_layer(axum::middleware::from_fn_with_state(Arc::clone(&state.metrics), observe_request))
         .method_not_allowed_fallback(method_not_allowed)
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .fallback(static_file_or_not_found)
         .layer(axum::middleware::map_request(move |request| {
             std::future::ready(connections::with_body_deadline(request, body_timeout))
         }))
@@ -194,6 +203,21 @@ async fn observe_request(
         response.status().as_u16(),
         started.elapsed().as_secs_f64(),
     );
+    response
+}
+
+/// A static file of the site, else the app's 404 page.
+async fn static_file_or_not_found(State(state): State<AppState>, request: Request) -> Response {
+    if let Some(response) = state.assets.respond(request.method(), request.uri().path(), request.headers()) {
+        return response;
+    }
+    let options = state.leptos_options.clone();
+    let render = leptos_axum::render_app_to_stream_with_context(
+        move || leptos::context::provide_context(state.clone()),
+        move || shell(options.clone()),
+    );
+    let mut response = render(request).await;
+    *response.status_mut() = StatusCode::NOT_FOUND;
     response
 }
 
@@ -227,13 +251,12 @@ async fn healthz(State(state): State<AppState>) -> Response {
     }
 }
 
-/// Site options from `Leptos.toml` when it is in the working directory, else from `LEPTOS_*`
-/// variables; `--listen` (or `PORT`) wins over both.
+/// Site options of `Leptos.toml`, read at compile time so the binary runs from any directory;
+/// `LEPTOS_*` variables override them and `--listen` (or `PORT`) wins over both.
 pub fn leptos_options(config: &Config) -> Result<LeptosOptions, StartError> {
-    let file = Path::new("Leptos.toml");
-    let conf = get_configuration(file.exists().then_some("Leptos.toml"))
-        .map_err(|e| StartError::LeptosConfig(e.to_string()))?;
-    let mut options = conf.leptos_options;
+    const LEPTOS_TOML: &str = include_str!("../../Leptos.toml");
+    let mut options =
+        get_config_from_str(LEPTOS_TOML).map_err(|e| StartError::LeptosConfig(e.to_string()))?;
     if let Some(listen) = config.listen_addr() {
         options.site_addr = listen;
     }
@@ -253,7 +276,9 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
              set CEP_TOKEN (see the README, Leaving it running)"
         );
     }
-    let state = AppState::connect(config, options).await?;
+    let assets = Assets::load(&options.site_root, &options.site_pkg_dir);
+    let mut state = AppState::connect(config, options).await?;
+    state.assets = Arc::new(assets);
     tracing::info!("listening on http://{addr}");
     serve_on(listener, state, shutdown_signal()).await;
     tracing::info!("stopped");

@@ -11,7 +11,7 @@ pub use live::Server;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use cloudevent_player::server::{AppState, config::Config, router};
+use cloudevent_player::server::{AppState, assets::Assets, config::Config, router};
 use http_body_util::BodyExt;
 use leptos::config::LeptosOptions;
 use serde_json::Value;
@@ -30,11 +30,11 @@ pub fn app(args: &[&str]) -> Router {
     router(state(args))
 }
 
-/// The app with its static files served from `site_root` (relative to the crate root), so tests
+/// The app with its static files read from `site_root` (relative to the crate root), so tests
 /// of static answers need no prior `make build`.
 pub fn app_serving(site_root: &str, args: &[&str]) -> Router {
     let mut state = state(args);
-    state.leptos_options.site_root = site_root.into();
+    state.assets = std::sync::Arc::new(Assets::from_dir(site_root, "pkg"));
     router(state)
 }
 
