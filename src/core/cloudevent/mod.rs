@@ -190,13 +190,39 @@ impl Serialize for CloudEvent {
 /// Runs the structured-mode rules: what the server stored reads back as the same event, and
 /// anything invalid is an error, never an unchecked event.
 impl<'de> Deserialize<'de> for CloudEvent {
+    /// Reads a stored event. The server runs every rule. The page reads only events that server
+    /// validated (from `/stream`, the API, other tabs or its cache), so it checks the invariants
+    /// its accessors rely on ([`stored_invariants`]) and leaves the full rules, about 9 KiB of the
+    /// bundle, to the server.
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let json::StoredMembers { mut members, mut data } = json::StoredMembers::deserialize(deserializer)?;
         upgrade_stored_0_3(&mut members, &mut data);
-        validate::validate(members, data, Origin::Structured, Report::default())
-            .map(|validated| validated.event)
-            .map_err(|errors| serde::de::Error::custom(DecodeError::Invalid(errors)))
+        #[cfg(feature = "hydrate")]
+        let checked = stored_invariants(&members).map(|()| CloudEvent { attributes: members, data });
+        #[cfg(not(feature = "hydrate"))]
+        let checked = validate::validate(members, data, Origin::Structured, Report::default())
+            .map(|validated| validated.event);
+        checked.map_err(|errors| serde::de::Error::custom(DecodeError::Invalid(errors)))
     }
+}
+
+/// What every event the server stored has, whatever else it holds: a known `specversion` and
+/// non-empty `id`, `source` and `type` strings.
+pub fn stored_invariants(members: &Map<String, Value>) -> Result<(), Vec<ValidationError>> {
+    let errors: Vec<ValidationError> = ["specversion", "id", "source", "type"]
+        .into_iter()
+        .filter(|name| match (members.get(*name), *name) {
+            (Some(Value::String(v)), "specversion") => v != "1.0" && v != "0.3",
+            (Some(Value::String(v)), _) => v.is_empty(),
+            _ => true,
+        })
+        .map(|name| ValidationError {
+            index: None,
+            attribute: Some(name.to_owned()),
+            message: format!("{name}: required, a non-empty string"),
+        })
+        .collect();
+    if errors.is_empty() { Ok(()) } else { Err(errors) }
 }
 
 /// Earlier versions stored a 0.3 event under 1.0 names (`dataschema`, `data_base64`); such an
@@ -475,6 +501,17 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn stored_invariants_are_the_required_attributes_as_non_empty_strings() {
+        let members = |value: Value| value.as_object().unwrap().clone();
+        let ok = members(serde_json::json!({"specversion": "0.3", "id": "1", "source": "/s", "type": "t"}));
+        assert_eq!(stored_invariants(&ok), Ok(()));
+        let bad = members(serde_json::json!({"specversion": "2.0", "id": "", "source": 1}));
+        let named: Vec<_> =
+            stored_invariants(&bad).unwrap_err().into_iter().filter_map(|e| e.attribute).collect();
+        assert_eq!(named, ["specversion", "id", "source", "type"]);
+    }
 
     const STRUCTURED: &str = "application/cloudevents+json";
     const BATCH: &str = "application/cloudevents-batch+json";
