@@ -92,24 +92,40 @@ pub fn compact(text: &str) -> Cow<'_, str> {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len());
-    let (mut in_string, mut escaped) = (false, false);
+    let mut strings = Strings::default();
     for c in text.chars() {
-        if in_string {
-            if escaped {
-                escaped = false;
-            } else if c == '\\' {
-                escaped = true;
-            } else if c == '"' {
-                in_string = false;
-            }
-        } else if c == '"' {
-            in_string = true;
-        } else if c.is_ascii() && insignificant(c as u8) {
+        if !strings.inside(c) && c.is_ascii() && insignificant(c as u8) {
             continue;
         }
         out.push(c);
     }
     Cow::Owned(out)
+}
+
+/// Tracks whether a scan of JSON text is inside a string, escapes included.
+#[derive(Default)]
+struct Strings {
+    in_string: bool,
+    escaped: bool,
+}
+
+impl Strings {
+    /// Whether `c`, the next character, belongs to a string (its quotes included).
+    fn inside(&mut self, c: char) -> bool {
+        if self.in_string {
+            if self.escaped {
+                self.escaped = false;
+            } else if c == '\\' {
+                self.escaped = true;
+            } else if c == '"' {
+                self.in_string = false;
+            }
+            true
+        } else {
+            self.in_string = c == '"';
+            self.in_string
+        }
+    }
 }
 
 /// Compact JSON text indented by two spaces per level, token for token: unlike a parse and
@@ -118,29 +134,18 @@ pub fn pretty(json: &str) -> String {
     let json = compact(json);
     let mut out = String::with_capacity(json.len() * 2);
     let mut depth = 0usize;
-    let (mut in_string, mut escaped) = (false, false);
+    let mut strings = Strings::default();
     let mut chars = json.chars().peekable();
     let newline = |out: &mut String, depth: usize| {
         out.push('\n');
         out.extend(std::iter::repeat_n(' ', depth * 2));
     };
     while let Some(c) = chars.next() {
-        if in_string {
+        if strings.inside(c) {
             out.push(c);
-            if escaped {
-                escaped = false;
-            } else if c == '\\' {
-                escaped = true;
-            } else if c == '"' {
-                in_string = false;
-            }
             continue;
         }
         match c {
-            '"' => {
-                in_string = true;
-                out.push(c);
-            }
             '{' | '[' => {
                 out.push(c);
                 if matches!(chars.peek(), Some('}' | ']')) {
