@@ -43,6 +43,7 @@ const MASKED_QUERY_PARAMS: [&str; 9] =
 
 /// A stored event.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Envelope {
     /// History id, `<unix-ms>-<n>`.
     pub id: EventId,
@@ -64,6 +65,7 @@ pub struct Envelope {
 
 /// An HTTP request as received, for "as received" views and the rejected lane.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RequestRecord {
     pub method: String,
     /// Path and query, with credential query values masked, cut at [`MAX_RECORDED_PATH`] bytes.

@@ -71,6 +71,7 @@ impl FrameKind {
 /// `connected` frame: who is speaking, and how often it pings (the browser declares the line
 /// dead after two intervals without a frame).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Connected {
     /// Always `cloudevent-player`.
     pub server: String,
@@ -85,6 +86,7 @@ pub struct Connected {
 
 /// `ping` frame. `type` is kept from the seed format, for readers of `data` alone.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Ping {
     #[serde(rename = "type")]
     pub ty: PingType,
@@ -100,6 +102,7 @@ impl Ping {
 
 /// The one value of [`Ping::ty`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum PingType {
     Ping,
@@ -108,6 +111,7 @@ pub enum PingType {
 /// `gap` frame: events after `last_event_id` that this stream cannot give (DESIGN §4: nothing is
 /// silently lost).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Gap {
     pub reason: GapReason,
     /// The client's position when the gap was found.
@@ -123,6 +127,7 @@ pub struct Gap {
 
 /// Why a [`Gap`] happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum GapReason {
     /// `Last-Event-ID` is not from this history (a restart of the memory log, another server).
@@ -138,6 +143,7 @@ pub enum GapReason {
 
 /// `cleared` frame: the history was cleared through `through` (`null`: it was empty).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Cleared {
     #[serde(default)]
     pub through: Option<EventId>,
@@ -145,18 +151,21 @@ pub struct Cleared {
 
 /// `DELETE /api/events` answer: how many events were removed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ClearedCount {
     pub cleared: usize,
 }
 
 /// Every failure's body (DESIGN §2): `{"error": {"code", "message", "details"}}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     pub error: ErrorDetail,
 }
 
 /// `202 Accepted` body of ingest.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Accepted {
     pub accepted: usize,
     /// History ids of the stored events, in order.
@@ -165,6 +174,7 @@ pub struct Accepted {
 
 /// `POST /api/send` body.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SendRequest {
     /// A sink name from `GET /api/sinks`, or `self`.
     pub target: String,
@@ -174,6 +184,7 @@ pub struct SendRequest {
     pub mode: Mode,
     /// A CloudEvent in the JSON event format, validated before anything is sent. Kept as the text
     /// that arrived, so its data is sent exactly as written.
+    #[cfg_attr(feature = "ssr", schema(value_type = CloudEvent))]
     pub event: Box<serde_json::value::RawValue>,
 }
 
@@ -191,6 +202,7 @@ fn send_mode<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Mode, D::Erro
 /// `POST /api/send` answer when the target answered, whatever its status: the UI shows a sink's
 /// refusal verbatim.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Delivery {
     pub target: String,
     pub mode: Mode,
@@ -207,12 +219,14 @@ pub struct Delivery {
 
 /// `GET /api/sinks` answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Sinks {
     pub sinks: Vec<SinkInfo>,
 }
 
 /// A configured sink. Passwords and query values in the URL are masked: they are often keys.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SinkInfo {
     pub name: String,
     pub url: String,
@@ -221,6 +235,7 @@ pub struct SinkInfo {
 /// `GET /api/events` answer, oldest first. `E` lets the server write borrowed envelopes
 /// (`EventsPage<&Envelope>`); readers use the default.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct EventsPage<E = Envelope> {
     pub events: Vec<E>,
     /// More events of the asked range exist beyond these.
@@ -229,12 +244,14 @@ pub struct EventsPage<E = Envelope> {
 
 /// `GET /api/rejections` answer: summaries (the `rejected` frame's shape), newest first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RejectionList {
     pub rejections: Vec<RejectionSummary>,
 }
 
 /// `GET /api/status` answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Status {
     /// Open `/stream` connections on this server.
     pub clients: i64,
@@ -251,6 +268,7 @@ pub struct Status {
 
 /// Size and bounds of the history, in [`Status`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct HistoryStatus {
     pub len: usize,
     pub capacity: usize,

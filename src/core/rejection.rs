@@ -15,6 +15,7 @@ const DETAILS_MAX: usize = 8;
 
 /// The error answered, as in DESIGN's error shape.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ErrorDetail {
     pub code: String,
     pub message: String,
@@ -25,6 +26,7 @@ pub struct ErrorDetail {
 /// One refused request in full: what was answered and the request as received. The server keeps
 /// the recent ones within a byte budget; `GET /api/rejections/{id}` serves one.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Rejection {
     /// Increasing per server; the key of `GET /api/rejections/{id}`.
     pub id: u64,
@@ -41,6 +43,7 @@ pub struct Rejection {
 /// What a `rejected` frame and `GET /api/rejections` carry: a few hundred bytes whatever the
 /// request was, so neither the broadcast ring nor a slow tab holds large requests.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RejectionSummary {
     pub id: u64,
     pub time: String,

@@ -2,7 +2,7 @@
 //! the `Host` check that closes DNS rebinding, CORS for the ingest routes, and the security
 //! headers on every response. Decisions are plain functions; [`protect`] wires them around the router.
 
-use crate::server::error::ApiError;
+use crate::server::error::{ApiError, ErrorBody};
 use axum::body::{Body, Bytes};
 use axum::extract::{DefaultBodyLimit, Extension, Request};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
@@ -30,9 +30,9 @@ pub const QUERY_PARAM: &str = "access_token";
 /// accepts the same cookie, across restarts; changing the token ends every session.
 const SESSION_LABEL: &[u8] = b"cloudevent-player session v1";
 /// Probes and load balancers reach these without a token and under any `Host` (they use pod IPs).
-const HEALTH_PATHS: [&str; 2] = ["/healthz", "/health"];
+pub const HEALTH_PATHS: [&str; 2] = ["/healthz", "/health"];
 /// The routes CORS applies to: where browsers of other origins may POST events.
-const INGEST_PATHS: [&str; 3] = ["/", "/events", "/events/pub"];
+pub const INGEST_PATHS: [&str; 3] = ["/", "/events", "/events/pub"];
 /// Largest sign-in form body; a token and a return path fit many times over.
 const SIGN_IN_MAX_BODY: usize = 16 * 1024;
 /// Longest `next` path the sign-in form returns to; longer ones return to `/`.
@@ -409,7 +409,7 @@ pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
 }
 
 /// The sign-in form's fields (`application/x-www-form-urlencoded`).
-#[derive(Debug, Default, PartialEq, Eq)]
+#[derive(Debug, Default, PartialEq, Eq, utoipa::ToSchema)]
 pub struct SignIn {
     pub token: String,
     pub next: Option<String>,
@@ -431,6 +431,20 @@ impl SignIn {
 
 /// A right token: 303 to `next` with the session cookie. A wrong one: the form again, 401.
 /// Without `--token` there is nothing to sign in to: straight to `next`.
+#[utoipa::path(
+    post,
+    path = "/api/session",
+    tag = "access",
+    description = "The sign-in form: a right token sets the session cookie and returns to `next`.",
+    request_body(content = SignIn, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 303, description = "Signed in (or no token to sign in to): to `next`, with the session cookie", headers(
+            ("location" = String, description = "`next`, or `/`"),
+            ("set-cookie" = String, description = "The session cookie"),
+        )),
+        (status = 401, description = "`unauthorized`: no token or another one (a browser gets the form again, as HTML)", body = ErrorBody),
+    )
+)]
 async fn post_session(
     Extension(access): Extension<Arc<Access>>,
     uri: Uri,
@@ -460,6 +474,12 @@ async fn post_session(
 }
 
 /// Ends the browser's session: the cookie is cleared.
+#[utoipa::path(
+    delete,
+    path = "/api/session",
+    tag = "access",
+    responses((status = 204, description = "Signed out: the session cookie is cleared", headers(("set-cookie" = String))))
+)]
 async fn delete_session(uri: Uri, headers: HeaderMap) -> Response {
     let clear = session_cookie_with("", is_https(&uri, &headers), "; Max-Age=0");
     (StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear), (header::CACHE_CONTROL, no_store())])

@@ -2,7 +2,9 @@
 
 use crate::core::envelope::Envelope;
 use crate::core::id::EventId;
-use crate::core::protocol::{ClearedCount, EventsPage, HistoryStatus, Rejection, RejectionList, Status};
+use crate::core::protocol::{
+    ClearedCount, ErrorBody, EventsPage, HistoryStatus, Rejection, RejectionList, Status,
+};
 use crate::server::AppState;
 use crate::server::error::{ApiError, Result};
 use crate::server::event_log::{HistoryStats, LogError, Range};
@@ -69,6 +71,21 @@ pub fn parse_limit(value: Option<&str>) -> Result<usize> {
 
 /// `GET /api/events?after=&before=&limit=`: oldest first. With only `before`, the newest events
 /// before it (paging backwards); otherwise the oldest after `after`.
+#[utoipa::path(
+    get,
+    path = "/api/events",
+    tag = "history",
+    params(
+        ("after" = Option<EventId>, Query, description = "Only events after this id"),
+        ("before" = Option<EventId>, Query, description = "Only events before this id; alone, the newest before it"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 1000, description = "Page size, default 100"),
+    ),
+    responses(
+        (status = 200, description = "A page of stored events, oldest first", body = EventsPage),
+        (status = 400, description = "`invalid_query`: a malformed id or limit", body = ErrorBody),
+        (status = 503, description = "`backend_unavailable`: the history backend is unreachable", body = ErrorBody),
+    )
+)]
 async fn list_events(
     State(state): State<AppState>,
     raw: std::result::Result<Query<PageQuery>, QueryRejection>,
@@ -90,6 +107,18 @@ pub fn path_segment(raw: std::result::Result<Path<String>, PathRejection>) -> Re
 }
 
 /// `GET /api/events/{id}`.
+#[utoipa::path(
+    get,
+    path = "/api/events/{id}",
+    tag = "history",
+    params(("id" = EventId, Path, description = "The event's history id")),
+    responses(
+        (status = 200, description = "The stored event with its envelope", body = Envelope),
+        (status = 400, description = "`invalid_query`: not an event id", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such event in the history", body = ErrorBody),
+        (status = 503, description = "`backend_unavailable`: the history backend is unreachable", body = ErrorBody),
+    )
+)]
 async fn get_event(
     State(state): State<AppState>,
     raw: std::result::Result<Path<String>, PathRejection>,
@@ -104,6 +133,15 @@ async fn get_event(
 }
 
 /// `DELETE /api/events`: every tab gets `cleared`.
+#[utoipa::path(
+    delete,
+    path = "/api/events",
+    tag = "history",
+    responses(
+        (status = 200, description = "The history is empty; every stream gets `cleared`", body = ClearedCount),
+        (status = 503, description = "`backend_unavailable`: the history backend is unreachable", body = ErrorBody),
+    )
+)]
 async fn clear_events(State(state): State<AppState>) -> Result<Json<ClearedCount>> {
     let cleared = state.log.clear().await?;
     Ok(Json(ClearedCount { cleared }))
@@ -115,6 +153,16 @@ pub struct LimitQuery {
 }
 
 /// `GET /api/rejections?limit=`: summaries, newest first (the `rejected` frame's shape).
+#[utoipa::path(
+    get,
+    path = "/api/rejections",
+    tag = "history",
+    params(("limit" = Option<u32>, Query, minimum = 1, maximum = 1000, description = "How many, default 100")),
+    responses(
+        (status = 200, description = "The kept rejections, newest first", body = RejectionList),
+        (status = 400, description = "`invalid_query`: a malformed limit", body = ErrorBody),
+    )
+)]
 async fn list_rejections(
     State(state): State<AppState>,
     raw: std::result::Result<Query<LimitQuery>, QueryRejection>,
@@ -124,6 +172,17 @@ async fn list_rejections(
 }
 
 /// `GET /api/rejections/{id}`: one kept rejection in full, with the request as received.
+#[utoipa::path(
+    get,
+    path = "/api/rejections/{id}",
+    tag = "history",
+    params(("id" = u64, Path, description = "The rejection's id")),
+    responses(
+        (status = 200, description = "The rejection with the request as received", body = Rejection),
+        (status = 400, description = "`invalid_query`: not a rejection id", body = ErrorBody),
+        (status = 404, description = "`not_found`: not kept (any more)", body = ErrorBody),
+    )
+)]
 async fn get_rejection(
     State(state): State<AppState>,
     raw: std::result::Result<Path<String>, PathRejection>,
@@ -151,6 +210,16 @@ impl From<HistoryStats> for HistoryStatus {
     }
 }
 
+/// `GET /api/status`: counters and the history's size.
+#[utoipa::path(
+    get,
+    path = "/api/status",
+    tag = "operations",
+    responses(
+        (status = 200, description = "Counters and the history's size", body = Status),
+        (status = 503, description = "`backend_unavailable`: the history backend is unreachable", body = ErrorBody),
+    )
+)]
 async fn get_status(State(state): State<AppState>) -> Result<Json<Status>> {
     let stats = state.log.stats().await?;
     Ok(Json(Status {
@@ -166,6 +235,17 @@ async fn get_status(State(state): State<AppState>) -> Result<Json<Status>> {
 
 /// `GET /metrics`: OpenMetrics text. The history gauges are read now; while the backend is
 /// unreachable they keep their last values and the rest is still served.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "operations",
+    responses((
+        status = 200,
+        description = "Prometheus metrics in the OpenMetrics text format",
+        content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        body = String
+    ))
+)]
 async fn get_metrics(State(state): State<AppState>) -> impl IntoResponse {
     if let Ok(stats) = state.log.stats().await {
         state.metrics.history_events.set(i64::try_from(stats.len).unwrap_or(i64::MAX));

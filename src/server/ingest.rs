@@ -3,8 +3,9 @@
 
 use crate::core::cloudevent::{self, Limits};
 use crate::core::id::EventId;
-use crate::core::protocol::{Accepted, Rejection, RequestRecord};
+use crate::core::protocol::{Accepted, CloudEvent, ErrorBody, Rejection, RequestRecord};
 use crate::server::AppState;
+use crate::server::access::INGEST_PATHS;
 use crate::server::connections::BodyTimeout;
 use crate::server::encoding;
 use crate::server::error::{ApiError, backend_unavailable};
@@ -22,10 +23,9 @@ use std::sync::Arc;
 /// The ingest routes. `/` also serves the app (GET), so these merge with the page routes.
 pub fn routes(max_body: usize) -> Router<AppState> {
     let ingest = || -> MethodRouter<AppState> { post(post_events).options(webhook_handshake) };
-    Router::new()
-        .route("/", ingest())
-        .route("/events", ingest())
-        .route("/events/pub", ingest())
+    INGEST_PATHS
+        .into_iter()
+        .fold(Router::new(), |router, path| router.route(path, ingest()))
         .layer(DefaultBodyLimit::max(max_body))
 }
 
@@ -35,6 +35,46 @@ pub fn now_rfc3339() -> String {
 }
 
 /// Decodes, validates and stores one request's events; all or nothing.
+#[utoipa::path(
+    post,
+    path = "/",
+    tag = "ingest",
+    description = "Stores the events of one request, all or nothing, and streams them to every tab. \
+Binary mode: the event's attributes in `ce-*` headers and its data as the body (any content type). \
+Structured mode: one event as `application/cloudevents+json`. Batch mode: an array of events as \
+`application/cloudevents-batch+json`. The body may be compressed (`Content-Encoding`: gzip, \
+deflate, br, zstd). `/events` and `/events/pub` are the same route. A refused request is kept \
+(`/api/rejections`) and streamed as a `rejected` frame.",
+    params(
+        ("ce-specversion" = Option<String>, Header, description = "Binary mode: `1.0`"),
+        ("ce-id" = Option<String>, Header, description = "Binary mode: the event's id"),
+        ("ce-source" = Option<String>, Header, description = "Binary mode: the event's source"),
+        ("ce-type" = Option<String>, Header, description = "Binary mode: the event's type"),
+        ("content-encoding" = Option<String>, Header, description = "`gzip`, `deflate`, `br` or `zstd`"),
+    ),
+    request_body(
+        description = "The event(s), in the mode the headers choose",
+        content(
+            (CloudEvent = "application/cloudevents+json"),
+            (Vec<CloudEvent> = "application/cloudevents-batch+json"),
+            (String = "*/*"),
+        )
+    ),
+    responses(
+        (status = 202, description = "Stored (an empty batch stores nothing)", body = Accepted),
+        (status = 400, description = "`invalid_event`: an event breaks the CloudEvents rules (`details` lists each); \
+`missing_specversion`: neither a structured body nor `ce-specversion`; `malformed_json`: the body is not JSON; \
+`duplicate_member`: a JSON member appears twice; `malformed_body`: the `Content-Encoding` does not decode; \
+`duplicate_header`: `Content-Type` appears more than once; `body_unreadable`: the body broke off", body = ErrorBody),
+        (status = 408, description = "`request_timeout`: the body did not arrive within `--body-timeout`", body = ErrorBody),
+        (status = 413, description = "`body_too_large`: over `--max-body`, before or after decoding; \
+`batch_too_large`: more events than `--max-batch`", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: a structured or batch content type of another format; \
+`unsupported_encoding`: a `Content-Encoding` other than gzip, deflate, br, zstd", body = ErrorBody),
+        (status = 503, description = "`backend_unavailable`: the history backend is unreachable; \
+`shutting_down`: the server is stopping", body = ErrorBody),
+    )
+)]
 async fn post_events(
     State(state): State<AppState>,
     method: Method,
@@ -133,6 +173,20 @@ fn reject(state: &AppState, error: ApiError, request: Arc<RequestRecord>, time: 
 }
 
 /// CloudEvents HTTP webhook spec §4: validation handshake. Any origin may deliver, at any rate.
+#[utoipa::path(
+    options,
+    path = "/",
+    tag = "ingest",
+    description = "The CloudEvents webhook validation handshake (and CORS preflights from `--cors-origin`s).",
+    params(("webhook-request-origin" = Option<String>, Header, description = "The delivering origin")),
+    responses(
+        (status = 200, description = "Handshake: any origin may deliver at any rate", headers(
+            ("webhook-allowed-origin" = String, description = "The origin asked about"),
+            ("webhook-allowed-rate" = String, description = "`*`"),
+        )),
+        (status = 204, description = "No handshake asked (`Allow: OPTIONS, POST`), or a CORS preflight answered"),
+    )
+)]
 async fn webhook_handshake(headers: HeaderMap) -> Response {
     let allow = [(header::ALLOW, HeaderValue::from_static("OPTIONS, POST"))];
     match headers.get("webhook-request-origin") {

@@ -12,6 +12,7 @@ pub mod follow;
 pub mod hub;
 pub mod ingest;
 pub mod metrics;
+pub mod openapi;
 pub mod rejections;
 pub mod send;
 pub mod stream;
@@ -166,14 +167,18 @@ pub fn router(mut state: AppState) -> Router {
     let access = access::Access::from_config(&state.config, listen);
     let routes = generate_route_list(App);
     let app = Router::new()
-        .route("/healthz", get(healthz))
-        .route("/health", get(healthz))
+        .merge(
+            access::HEALTH_PATHS
+                .into_iter()
+                .fold(Router::new(), |router, path| router.route(path, get(healthz))),
+        )
         .merge(ingest::routes(state.config.max_body))
         .merge(api::routes())
         .merge(wait::routes())
         .merge(send::routes(state.config.max_body))
         .merge(stream::routes())
         .merge(access::routes())
+        .route("/api/openapi.json", get(openapi::get_openapi))
         .route("/api/{*rest}", any(api_not_found))
         .leptos_routes(&state, routes, move || shell(options.clone()))
         .route_layer(axum::middleware::from_fn_with_state(Arc::clone(&state.metrics), observe_request))
@@ -239,6 +244,17 @@ fn new_stream_id() -> String {
 /// `GET /healthz`: `200 ok` while the history can be stored and read; `503` while its backend is
 /// unreachable (the cause is logged, not answered), so load balancers and readiness probes skip
 /// this replica meanwhile.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "operations",
+    description = "Readiness: open to any `Host` and without a token. `/health` is the same route.",
+    responses(
+        (status = 200, description = "`ok`: the history can be stored and read", content_type = "text/plain", body = String),
+        (status = 503, description = "`unavailable: ...`: the history backend is unreachable (plain text, with `Retry-After`)",
+            content_type = "text/plain", body = String),
+    )
+)]
 async fn healthz(State(state): State<AppState>) -> Response {
     match state.log.health().await {
         Ok(()) => "ok".into_response(),

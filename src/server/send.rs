@@ -2,7 +2,7 @@
 //! (`--sink`, `K_SINK`) or to this player (`self`). A URL never comes from the request.
 
 use crate::core::cloudevent::{CloudEvent, Map, Mode, decode_structured_with, to_binary};
-use crate::core::protocol::{Delivery, SendRequest, SinkInfo, Sinks as SinkList};
+use crate::core::protocol::{Delivery, ErrorBody, SendRequest, SinkInfo, Sinks as SinkList};
 use crate::server::AppState;
 use crate::server::config::{Config, K_SINK_NAME, SELF_TARGET, Sink};
 use crate::server::error::{ApiError, Result};
@@ -169,6 +169,26 @@ fn answer_text(body: &[u8], truncated: bool) -> String {
 }
 
 /// `POST /api/send`: validate the event, resolve the target, deliver, report the target's answer.
+#[utoipa::path(
+    post,
+    path = "/api/send",
+    tag = "send",
+    description = "Validates the event, sends it to the named target in the chosen mode and reports the \
+target's answer. The target is `self` (this player) or a sink configured with `--sink` or `K_SINK`; \
+a URL never comes from the request.",
+    request_body(content = SendRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The target answered (any status: see `delivered`)", body = Delivery),
+        (status = 400, description = "`invalid_request`: the body is not a send request; `malformed_json`: not JSON; \
+`unknown_sink`: no target of that name; `invalid_event`, `missing_specversion`, `duplicate_member`: the event is \
+not a valid CloudEvent; `body_unreadable`: the body broke off", body = ErrorBody),
+        (status = 408, description = "`request_timeout`: the body did not arrive within `--body-timeout`", body = ErrorBody),
+        (status = 413, description = "`body_too_large`: over `--max-body`", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: not `Content-Type: application/json`", body = ErrorBody),
+        (status = 502, description = "`sink_unreachable`: the sink could not be reached", body = ErrorBody),
+        (status = 504, description = "`sink_timeout`: the sink did not answer within `--send-timeout`", body = ErrorBody),
+    )
+)]
 async fn post_send(
     State(state): State<AppState>,
     body: std::result::Result<Json<SendRequest>, JsonRejection>,
@@ -201,6 +221,12 @@ async fn post_send(
 }
 
 /// `GET /api/sinks`: the configured sinks (`self` is always a target too).
+#[utoipa::path(
+    get,
+    path = "/api/sinks",
+    tag = "send",
+    responses((status = 200, description = "The configured sinks, URLs masked; `self` is always a target too", body = SinkList))
+)]
 async fn list_sinks(State(state): State<AppState>) -> Json<SinkList> {
     Json(SinkList { sinks: state.sinks.list() })
 }

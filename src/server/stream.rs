@@ -3,7 +3,7 @@
 
 use crate::core::filter::Criteria;
 use crate::core::id::EventId;
-use crate::core::protocol::{Cleared, Connected, FrameKind, Gap, GapReason, Ping};
+use crate::core::protocol::{Cleared, Connected, ErrorBody, FrameKind, Gap, GapReason, Ping};
 use crate::core::sse::Frame;
 use crate::server::AppState;
 use crate::server::api::parse_id;
@@ -12,6 +12,7 @@ use crate::server::event_log::HistoryStats;
 use crate::server::follow::{Follow, Loss, Step};
 use crate::server::ingest::now_rfc3339;
 use crate::server::metrics::Metrics;
+use crate::server::openapi::StreamFrame;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::QueryRejection;
@@ -77,6 +78,32 @@ fn parse_start(headers: &HeaderMap, query: &StreamQuery) -> Result<Start> {
     }
 }
 
+/// `GET /stream`: Server-Sent Events of the stored and live events.
+#[utoipa::path(
+    get,
+    path = "/stream",
+    tag = "stream",
+    description = "Server-Sent Events: a `retry:` frame, `connected`, the replay asked for (`Last-Event-ID`, \
+`lastEventId` or `replay`), then live frames until the client leaves. Each frame's `event` names its kind \
+and its `data` is one line of JSON; the schema `StreamFrame` describes each kind. Only `cloudevent` \
+frames carry an `id`.",
+    params(
+        ("Last-Event-ID" = Option<EventId>, Header, description = "Resume after this event (a reconnecting EventSource sends it)"),
+        ("lastEventId" = Option<EventId>, Query, description = "Resume after this event (for clients that cannot set headers)"),
+        ("replay" = Option<u64>, Query, description = "Start with the last N stored events"),
+        ("type" = Option<String>, Query, description = "Only events whose type matches this glob (`*` and `?`)"),
+        ("source" = Option<String>, Query, description = "Only events whose source matches this glob"),
+        ("subject" = Option<String>, Query, description = "Only events whose subject matches this glob"),
+    ),
+    responses(
+        (status = 200, description = "The stream: frames `cloudevent`, `connected`, `ping`, `gap`, `cleared`, `rejected`",
+            content_type = "text/event-stream", body = StreamFrame),
+        (status = 400, description = "`invalid_query`: a malformed `lastEventId` or `replay`; \
+`invalid_header`: a malformed `Last-Event-ID`", body = ErrorBody),
+        (status = 503, description = "`backend_unavailable`: the history backend is unreachable; \
+`shutting_down`: the server is stopping", body = ErrorBody),
+    )
+)]
 async fn get_stream(
     State(state): State<AppState>,
     headers: HeaderMap,

@@ -3,6 +3,7 @@
 
 use crate::core::filter::Criteria;
 use crate::core::id::EventId;
+use crate::core::protocol::{Envelope, ErrorBody};
 use crate::server::AppState;
 use crate::server::api::parse_id;
 use crate::server::error::{ApiError, Result};
@@ -52,6 +53,27 @@ fn parse_timeout(value: Option<&str>) -> Result<Duration> {
 /// `GET /api/events/wait?type=&source=&subject=&after=&timeout_ms=`: the envelope of the first
 /// matching event with a history id above `after` (already stored or not), or, without `after`, the
 /// first stored after the call began. 408 `timeout` when none comes in time.
+#[utoipa::path(
+    get,
+    path = "/api/events/wait",
+    tag = "history",
+    description = "A long poll: the first event matching the filters with a history id above `after` \
+(stored already or not), or without `after` the first stored after the call began.",
+    params(
+        ("type" = Option<String>, Query, description = "Event type filter, as `/stream`'s"),
+        ("source" = Option<String>, Query, description = "Source filter, as `/stream`'s"),
+        ("subject" = Option<String>, Query, description = "Subject filter, as `/stream`'s"),
+        ("after" = Option<EventId>, Query, description = "Only events after this history id"),
+        ("timeout_ms" = Option<u64>, Query, minimum = 0, maximum = 60000, description = "How long to wait, default 10000; 0 only looks at the history"),
+    ),
+    responses(
+        (status = 200, description = "The first matching event", body = Envelope),
+        (status = 400, description = "`invalid_query`: a malformed id or timeout", body = ErrorBody),
+        (status = 408, description = "`timeout`: no matching event in time", body = ErrorBody),
+        (status = 503, description = "`backend_unavailable`: the history backend is unreachable; \
+`shutting_down`: the server is stopping", body = ErrorBody),
+    )
+)]
 async fn wait_event(
     State(state): State<AppState>,
     raw: std::result::Result<Query<WaitQuery>, QueryRejection>,

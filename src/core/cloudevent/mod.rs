@@ -32,6 +32,7 @@ use validate::{Origin, Report};
 
 /// How an event arrived (HTTP binding §1.3). Serialized as `"binary"`, `"structured"` or `"batch"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
     Binary,
@@ -246,6 +247,7 @@ fn upgrade_stored_0_3(members: &mut Map<String, Value>, data: &mut Option<Data>)
 
 /// A SHOULD-level finding: shown to the developer, never a reason to reject.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Warning {
     /// The attribute concerned.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -263,6 +265,7 @@ pub struct Validated {
 
 /// One broken rule: the `details` entries of DESIGN §2's error shape.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[error("{}{message}", index.map(|i| format!("event {i}: ")).unwrap_or_default())]
 pub struct ValidationError {
     /// Position in the batch; `None` outside batch mode.
