@@ -142,6 +142,20 @@ impl Checker {
         assert!(errors.is_empty(), "{what}: {value} does not match {pointer}: {errors:#?}");
     }
 
+    /// Asserts that `body` is valid against the request body `method path` documents for
+    /// `content_type`.
+    fn check_request(&self, method: &str, path: &str, content_type: &str, body: &Value) {
+        let op = method.to_lowercase();
+        let content = &self.doc["paths"][path][&op]["requestBody"]["content"][content_type];
+        assert!(content.is_object(), "{method} {path}: no `{content_type}` request body documented");
+        let pointer = format!(
+            "/paths/{}/{op}/requestBody/content/{}/schema",
+            pointer_token(path),
+            pointer_token(content_type)
+        );
+        self.validate(&pointer, body, &format!("{method} {path} request"));
+    }
+
     /// Asserts the reply's status and content type are documented for `method path` and its
     /// JSON body is valid against that response's schema; an error's code is named in the
     /// status's description.
@@ -201,7 +215,14 @@ async fn real_answers_of_every_route_match_the_document() {
     let app = app(&["--max-body", "4KiB"]);
 
     // Ingest, in each mode and on each path, and its refusals.
+    c.check_request("POST", "/", STRUCTURED.1, &event("a1"));
     c.check("POST", "/", &post(&app, "/", &[STRUCTURED], event("a1").to_string()).await);
+    c.check_request(
+        "POST",
+        "/events",
+        "application/cloudevents-batch+json",
+        &json!([event("b1"), event("b2")]),
+    );
     let batch = json!([event("b1"), event("b2")]).to_string();
     let reply = post(&app, "/events", &[("content-type", "application/cloudevents-batch+json")], batch).await;
     c.check("POST", "/events", &reply);
@@ -250,7 +271,9 @@ async fn real_answers_of_every_route_match_the_document() {
     c.check("GET", "/api/rejections/{id}", &get(&app, "/api/rejections/x").await);
 
     // Sending.
-    let to_self = json!({"target": "self", "mode": "binary", "event": event("s1")}).to_string();
+    let to_self = json!({"target": "self", "mode": "binary", "event": event("s1")});
+    c.check_request("POST", "/api/send", "application/json", &to_self);
+    let to_self = to_self.to_string();
     c.check("POST", "/api/send", &post(&app, "/api/send", &[JSON], to_self).await);
     let nowhere = json!({"target": "nowhere", "event": event("s2")}).to_string();
     c.check("POST", "/api/send", &post(&app, "/api/send", &[JSON], nowhere).await);
@@ -357,12 +380,15 @@ async fn stream_frames_match_the_document() {
 }
 
 #[tokio::test]
-async fn a_frame_the_document_does_not_describe_fails_the_check() {
+async fn shapes_the_document_does_not_describe_fail_the_check() {
     let c = Checker::new().await;
     let frame = json!({"event": "cloudevent", "id": "1-0", "data": {"id": "x"}});
     let schema = "/components/schemas/StreamFrame";
     let result = std::panic::catch_unwind(|| c.validate(schema, &frame, "an event without specversion"));
     assert!(result.is_err(), "a CloudEvent without its required attributes is refused");
+    let send = json!({"target": "self", "mode": "batch", "event": event("x")});
+    let result = std::panic::catch_unwind(|| c.check_request("POST", "/api/send", "application/json", &send));
+    assert!(result.is_err(), "`batch` is not a mode of /api/send");
     let unknown = json!({"event": "presence", "data": {}});
     assert!(std::panic::catch_unwind(|| c.validate(schema, &unknown, "an unknown kind")).is_err());
 }

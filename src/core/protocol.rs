@@ -181,6 +181,7 @@ pub struct SendRequest {
     /// `binary` or `structured` (the default: every event round-trips exactly, while binary mode
     /// reads empty data back as none). `batch` is refused: a send is one event.
     #[serde(default = "structured", deserialize_with = "send_mode")]
+    #[cfg_attr(feature = "ssr", schema(schema_with = send_mode_schema))]
     pub mode: Mode,
     /// A CloudEvent in the JSON event format, validated before anything is sent. Kept as the text
     /// that arrived, so its data is sent exactly as written.
@@ -197,6 +198,16 @@ fn send_mode<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Mode, D::Erro
         Mode::Batch => Err(D::Error::invalid_value(Unexpected::Str("batch"), &"`binary` or `structured`")),
         mode => Ok(mode),
     }
+}
+
+/// The modes [`send_mode`] takes, for the OpenAPI document (server only).
+#[cfg(feature = "ssr")]
+fn send_mode_schema() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some([Mode::Binary, Mode::Structured].map(Mode::as_str)))
+        .default(Some(serde_json::json!(structured().as_str())))
+        .build()
 }
 
 /// `POST /api/send` answer when the target answered, whatever its status: the UI shows a sink's
