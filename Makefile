@@ -15,10 +15,14 @@ export LEPTOS_OUTPUT_NAME := $(NAME)
 export CARGO_TERM_COLOR ?= never
 
 WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/{getline; gsub(/"/,"",$$3); print $$3}' Cargo.lock)
+# Splits the WASM at the `#[lazy]` functions into the main module and chunks loaded on first use
+# (the build tool of the `wasm_split_helpers` runtime that Leptos's `#[lazy]` uses).
+WASM_SPLIT_VERSION := 0.2.4
 # Leptos.toml's site-root; LEPTOS_SITE_ROOT overrides it here, in build.rs and in the server.
 SITE := $(or $(LEPTOS_SITE_ROOT),target/site)
 PKG := $(SITE)/pkg
 BINDGEN := target/wasm-bindgen
+SPLIT := target/wasm-split
 WASM_IN := target/wasm32-unknown-unknown/wasm-release/$(CRATE).wasm
 SERVER := target/release/$(NAME)
 SSR := --no-default-features --features ssr
@@ -46,7 +50,7 @@ test: tools lint unit build e2e
 build: site server
 
 ## tools: each step runs only when what it installs is missing or at the wrong version.
-tools: .tools/rust-target .tools/wasm-bindgen .tools/chromium .tools/redis-server end2end/.npm-stamp
+tools: .tools/rust-target .tools/wasm-bindgen .tools/wasm-split-cli .tools/chromium .tools/redis-server end2end/.npm-stamp
 
 .tools/rust-target:
 	rustup target add wasm32-unknown-unknown
@@ -56,6 +60,13 @@ tools: .tools/rust-target .tools/wasm-bindgen .tools/chromium .tools/redis-serve
 	@if [ "$$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $(WASM_BINDGEN_VERSION)" ]; then \
 	  echo "installing wasm-bindgen-cli $(WASM_BINDGEN_VERSION)"; \
 	  cargo install wasm-bindgen-cli --version "=$(WASM_BINDGEN_VERSION)" --locked; \
+	fi
+	@mkdir -p .tools && touch $@
+
+.tools/wasm-split-cli: Makefile
+	@if ! cargo install --list | grep -qx "wasm_split_cli_support v$(WASM_SPLIT_VERSION):"; then \
+	  echo "installing wasm_split_cli_support $(WASM_SPLIT_VERSION)"; \
+	  cargo install wasm_split_cli_support --version "=$(WASM_SPLIT_VERSION)" --features build-binary --locked; \
 	fi
 	@mkdir -p .tools && touch $@
 
@@ -81,19 +92,30 @@ end2end/.npm-stamp: end2end/package.json end2end/package-lock.json
 # which the server embeds (build.rs) and sends as Accept-Encoding asks.
 site: $(PKG)/$(NAME).wasm $(PKG)/$(NAME).css public-files
 	node scripts/compress-site.mjs $(SITE)
-	@w=$$(gzip -9c $(PKG)/$(NAME).wasm | wc -c); j=$$(gzip -9c $(PKG)/$(NAME).js | wc -c); \
+	@w=$$(gzip -9c $(PKG)/$(NAME).wasm | wc -c); j=$$(cat $(PKG)/$(NAME).js $(PKG)/__wasm_split.js | gzip -9c | wc -c); \
 	  c=$$(gzip -9c $(PKG)/$(NAME).css | wc -c); \
-	  echo "page: $$((w + j + c)) bytes gzip (wasm $$w, js $$j, css $$c; budget 307200)"
+	  echo "page: $$((w + j + c)) bytes gzip (wasm $$w, js $$j, css $$c; budget 307200)"; \
+	  for f in $(PKG)/*.wasm; do [ "$$f" = $(PKG)/$(NAME).wasm ] || \
+	    echo "on first use: $$(basename $$f) $$(gzip -9c $$f | wc -c) bytes gzip"; done
 
 $(WASM_IN): $(SRC) .tools/rust-target
 	cargo build --locked $(HYDRATE) --profile wasm-release
 	@touch $@
 
-# wasm-bindgen writes to a staging directory, so the site (which the server embeds) only ever
-# holds finished files.
-$(PKG)/$(NAME).wasm: $(WASM_IN) .tools/wasm-bindgen end2end/.npm-stamp
-	@mkdir -p $(PKG) $(BINDGEN)
-	wasm-bindgen --target web --no-typescript --out-dir $(BINDGEN) --out-name $(NAME) $(WASM_IN)
+# wasm-split-cli and wasm-bindgen write to staging directories, so the site (which the server
+# embeds) only ever holds finished files. wasm-split-cli writes the main module ($(NAME).wasm, for
+# wasm-bindgen, which must keep the linker's exports the chunks import), the chunks and
+# __wasm_split.js, which the glue imports and which fetches a chunk the first time it is needed.
+$(PKG)/$(NAME).wasm: $(WASM_IN) .tools/wasm-bindgen .tools/wasm-split-cli end2end/.npm-stamp
+	@rm -rf $(SPLIT) && mkdir -p $(PKG) $(BINDGEN) $(SPLIT)
+	wasm-split-cli --target web --out-name $(NAME) $(WASM_IN) $(SPLIT)
+	wasm-bindgen --target web --no-typescript --keep-lld-exports --no-demangle --out-dir $(BINDGEN) \
+	  --out-name $(NAME) $(SPLIT)/$(NAME).wasm
+	@# Chunks of an earlier build (their names change with the code) must not stay in the site.
+	@find $(PKG) -maxdepth 1 -name '*.wasm*' ! -name '$(NAME).wasm*' -delete
+	@for chunk in $(SPLIT)/*.wasm; do [ "$$chunk" = $(SPLIT)/$(NAME).wasm ] || \
+	  { echo "wasm-opt $$chunk"; wasm-opt $(WASM_OPT) $$chunk -o $(PKG)/$$(basename $$chunk); }; done
+	esbuild $(SPLIT)/__wasm_split.js --minify --format=esm --log-level=warning --outfile=$(PKG)/__wasm_split.js
 	wasm-opt $(WASM_OPT) $(BINDGEN)/$(NAME)_bg.wasm -o $@
 	esbuild $(BINDGEN)/$(NAME).js --minify --format=esm --log-level=warning --outfile=$(PKG)/$(NAME).js
 	@echo "wasm: $$(stat -c %s $@) bytes raw, $$(gzip -9c $@ | wc -c) bytes gzip"

@@ -48,7 +48,7 @@ test("started alone in an empty directory, the binary serves a page that hydrate
 
 test("the WASM is sent brotli-compressed when asked, under its content-hashed name", async ({ request }) => {
   const html = await (await request.get(`${server.base}/`)).text();
-  const wasm = html.match(/\/pkg\/cloudevent-player\.[0-9a-f]{16}\.wasm/)?.[0];
+  const wasm = html.match(/\/pkg\/[0-9a-f]{16}\/cloudevent-player\.wasm/)?.[0];
   expect(wasm, html).toBeTruthy();
 
   const br = await request.get(`${server.base}${wasm}`, { headers: { "accept-encoding": "br" } });

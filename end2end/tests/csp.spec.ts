@@ -47,3 +47,53 @@ test("the inline theme script runs under the policy before any WASM", async ({ p
   await page.goto("/");
   await expect(page.locator("html")).toHaveAttribute("data-theme", "dark");
 });
+
+test("the send form, the detail and the rejected lane load their code on first use, under the policy", async ({
+  page,
+  request,
+}) => {
+  const errors: string[] = [];
+  page.on("console", (message) => {
+    if (message.type() === "error") errors.push(message.text());
+  });
+  page.on("pageerror", (error) => errors.push(error.message));
+  await page.addInitScript(() => {
+    window.cspViolations = [];
+    document.addEventListener("securitypolicyviolation", (event) => {
+      window.cspViolations.push(`${event.violatedDirective} ${event.blockedURI}`);
+    });
+  });
+  const wasm: { url: string; status: number; type: string }[] = [];
+  page.on("response", (response) => {
+    if (response.url().endsWith(".wasm")) {
+      wasm.push({ url: response.url(), status: response.status(), type: response.headers()["content-type"] });
+    }
+  });
+  const chunks = () => wasm.filter((w) => !w.url.endsWith("/cloudevent-player.wasm"));
+
+  const player = new PlayerPage(page);
+  await player.open();
+  await new Producer(request).structured(makeEvent({ id: "lazy-parts" }));
+  await expect(player.row("lazy-parts")).toHaveCount(1);
+  expect(wasm.map((w) => w.url.split("/").pop())).toEqual(["cloudevent-player.wasm"]);
+
+  await player.row("lazy-parts").click();
+  await expect(page.getByTestId("detail-type")).toHaveText("com.example.order.created");
+  const afterDetail = chunks().length;
+  expect(afterDetail).toBeGreaterThan(0);
+
+  await page.getByTestId("send-open").click();
+  await expect(page.getByTestId("send-id")).not.toHaveValue("");
+  await player.rejectedToggle.click();
+  await expect(page.getByTestId("rejected-lane")).toBeVisible();
+  expect(chunks().length).toBeGreaterThan(afterDetail);
+
+  for (const chunk of chunks()) {
+    expect(chunk.status, chunk.url).toBe(200);
+    expect(chunk.type, chunk.url).toBe("application/wasm");
+    // Beside the glue the page loaded, in the same content-hashed directory.
+    expect(chunk.url, chunk.url).toMatch(/\/pkg\/[0-9a-f]{16}\/[^/]+\.wasm$/);
+  }
+  expect(await page.evaluate(() => window.cspViolations)).toEqual([]);
+  expect(errors).toEqual([]);
+});

@@ -48,7 +48,7 @@ pub fn DetailPane() -> impl IntoView {
                             _ => None,
                         })
                     });
-                    Either::Right(view! { <EventDetail id event received /> })
+                    Either::Right(Suspend::new(event_detail(id, event, received)))
                 }
             }}
         </aside>
@@ -69,6 +69,17 @@ fn label(name: &str) -> String {
         "datacontentencoding" => "datacontentencoding (1.0: data_base64)".into(),
         _ => name.into(),
     }
+}
+
+/// The detail's code (data view, curl, the request as received) is a module of its own, fetched
+/// the first time an event is selected; after that the future is ready at once.
+#[lazy]
+fn event_detail(
+    id: EventId,
+    event: CloudEvent,
+    received: Signal<Option<Result<Envelope, String>>>,
+) -> AnyView {
+    view! { <EventDetail id event received /> }.into_any()
 }
 
 #[component]

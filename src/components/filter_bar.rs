@@ -3,7 +3,7 @@
 
 use crate::client::api::post_batch;
 use crate::client::dom::{date_time, download};
-use crate::client::ui::use_ui;
+use crate::client::ui::{UiState, use_ui};
 use crate::core::compose::{parse_import, to_batch_json, to_ndjson};
 use crate::core::filter::Filter;
 use leptos::prelude::*;
@@ -118,10 +118,28 @@ pub fn FilterBar(filter: RwSignal<Filter>) -> impl IntoView {
 }
 
 /// Posts an exported file's events as one batch (all or nothing); the server's error verbatim.
+/// Loaded on first use, like [`export_shown`].
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+#[lazy]
 async fn import_text(text: Option<String>) -> Result<String, String> {
     let events = parse_import(&text.ok_or("the file could not be read")?)?;
     post_batch(events).await.map(|n| format!("Imported {n} events"))
+}
+
+/// Saves the shown events as a batch JSON or NDJSON file. Loaded on first use: the first page
+/// does not carry the writers.
+#[lazy]
+fn export_shown(ui: UiState, ndjson: bool) {
+    let text = ui.view.with_untracked(|view| {
+        let events = view.shown().map(|row| row.event());
+        if ndjson { to_ndjson(events) } else { to_batch_json(events) }
+    });
+    let (name, mime) = if ndjson {
+        ("cloudevents.ndjson", "application/x-ndjson")
+    } else {
+        ("cloudevents.json", "application/cloudevents-batch+json")
+    };
+    download(name, mime, &text);
 }
 
 /// Export the shown events (batch JSON or NDJSON) and import such a file as one batch.
@@ -129,18 +147,7 @@ async fn import_text(text: Option<String>) -> Result<String, String> {
 fn ExportImport() -> impl IntoView {
     let ui = use_ui();
     let status = RwSignal::new(None::<Result<String, String>>);
-    let export = move |ndjson: bool| {
-        let text = ui.view.with_untracked(|view| {
-            let events = view.shown().map(|row| row.event());
-            if ndjson { to_ndjson(events) } else { to_batch_json(events) }
-        });
-        let (name, mime) = if ndjson {
-            ("cloudevents.ndjson", "application/x-ndjson")
-        } else {
-            ("cloudevents.json", "application/cloudevents-batch+json")
-        };
-        download(name, mime, &text);
-    };
+    let export = move |ndjson: bool| leptos::task::spawn_local(export_shown(ui, ndjson));
     let import = move |ev: leptos::ev::Event| {
         #[cfg(feature = "hydrate")]
         {

@@ -46,7 +46,13 @@ pub fn Header(theme: UseThemeReturn) -> impl IntoView {
                     type="button"
                     class="button primary"
                     data-testid="send-open"
-                    on:click=move |_| ui.compose.update(|c| *c = if c.is_some() { None } else { Some(fresh_draft()) })
+                    on:click=move |_| {
+                        if ui.compose.with_untracked(Option::is_some) {
+                            ui.compose.set(None);
+                        } else {
+                            leptos::task::spawn_local(async move { ui.compose.set(Some(fresh_draft().await)) });
+                        }
+                    }
                 >
                     "Send event"
                 </button>

@@ -7,7 +7,7 @@ use crate::client::ui::{Lane, use_ui};
 use crate::components::detail::DetailPane;
 use crate::components::event_list::EventList;
 use crate::components::filter_bar::FilterBar;
-use crate::components::rejected::RejectedLane;
+use crate::components::rejected::rejected_lane;
 use crate::components::timeline::TimelineView;
 use crate::core::filter::Filter;
 use leptos::either::Either;
@@ -53,7 +53,7 @@ pub fn Player() -> impl IntoView {
                     <DetailPane />
                 </div>
             }),
-            Lane::Rejected => Either::Right(view! { <RejectedLane /> }),
+            Lane::Rejected => Either::Right(Suspend::new(rejected_lane())),
         }}
     }
 }

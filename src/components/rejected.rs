@@ -11,6 +11,12 @@ use leptos::either::Either;
 use leptos::prelude::*;
 use std::sync::Arc;
 
+/// The lane's code is a module of its own, fetched the first time the lane opens.
+#[lazy]
+pub fn rejected_lane() -> AnyView {
+    view! { <RejectedLane /> }.into_any()
+}
+
 /// Every refused request this tab knows of.
 #[component]
 pub fn RejectedLane() -> impl IntoView {

@@ -18,7 +18,9 @@ fn stored_templates() -> Vec<Template> {
     load(TEMPLATES_KEY).and_then(|text| serde_json::from_str(&text).ok()).unwrap_or_else(default_templates)
 }
 
-/// A fresh draft: the last template's fields with a new id.
+/// A fresh draft: the last template's fields with a new id. Loaded with the form (the templates
+/// and the id generator are the form's code), so the first page does not carry them.
+#[lazy]
 pub fn fresh_draft() -> Draft {
     let mut draft = stored_templates().into_iter().next().map(|t| t.draft).unwrap_or_default();
     draft.id = new_id(random_bytes());
@@ -42,7 +44,18 @@ pub fn SendPanel() -> impl IntoView {
             });
         }
     });
-    move || ui.compose.get().map(|draft| view! { <SendForm draft sinks result /> })
+    move || ui.compose.get().map(|draft| Suspend::new(send_form(draft, sinks, result)))
+}
+
+/// The form's code is a module of its own, fetched the first time the form opens; after that the
+/// future is ready at once, so choosing a template renders the new draft without a gap.
+#[lazy]
+fn send_form(
+    draft: Draft,
+    sinks: RwSignal<Vec<SinkInfo>>,
+    result: RwSignal<Option<Result<String, String>>>,
+) -> AnyView {
+    view! { <SendForm draft sinks result /> }.into_any()
 }
 
 /// Reads a form's fields back into a draft and the target (`name` attributes match the fields).

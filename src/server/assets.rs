@@ -126,7 +126,8 @@ impl Asset {
 }
 
 /// The site's files by URL path, each under its plain name and, for the files of the pkg
-/// directory (WASM, JS glue, CSS), also under a name carrying the bundle's content hash.
+/// directory (WASM and its chunks, JS glue and split loader, CSS), also under a directory named
+/// by the bundle's content hash (`pkg/<hash>/cloudevent-player.js`).
 #[derive(Debug, Default)]
 pub struct Assets {
     files: HashMap<String, Asset>,
@@ -214,10 +215,13 @@ impl Assets {
                 brotli: brotli.as_ref().map(|v| Variant { body: v.body.clone(), etag: v.etag.clone() }),
                 gzip: gzip.as_ref().map(|v| Variant { body: v.body.clone(), etag: v.etag.clone() }),
             };
+            // The version is a directory, not part of the file name: the glue, the split loader
+            // and the lazily loaded chunks find each other by relative URLs, so they resolve
+            // within one version, and the loader imports the very glue module the page loaded.
             if let Some(version) = version.as_ref().filter(|_| is_versioned(&name))
-                && let Some((stem, ext)) = name.rsplit_once('.')
+                && let Some(file) = name.strip_prefix(&pkg_prefix)
             {
-                served.insert(format!("{stem}.{version}.{ext}"), asset(IMMUTABLE));
+                served.insert(format!("{pkg_prefix}{version}/{file}"), asset(IMMUTABLE));
             }
             served.insert(name, asset(REVALIDATE));
         }

@@ -157,9 +157,9 @@ pub enum StartError {
 /// Every route: health checks and the Leptos pages, with static files as the fallback, behind
 /// the access rules (token, `Host`, CORS) and the security headers of [`access`].
 pub fn router(mut state: AppState) -> Router {
-    // The page asks for the WASM, JS and CSS by their content-hashed names (see `assets`).
+    // The page asks for the WASM, JS and CSS in their content-hashed directory (see `assets`).
     if let Some(version) = state.assets.version() {
-        state.leptos_options.output_name = format!("{}.{version}", state.leptos_options.output_name).into();
+        state.leptos_options.site_pkg_dir = format!("{}/{version}", state.leptos_options.site_pkg_dir).into();
     }
     let options = state.leptos_options.clone();
     let body_timeout = state.config.body_timeout;
