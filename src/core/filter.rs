@@ -156,13 +156,15 @@ impl Searchable {
 
     /// Whether the JSON contains `folded` (already case-folded), ignoring case.
     fn contains_folded(&self, folded: &str) -> bool {
-        if self.ascii && folded.is_ascii() {
-            let needle = folded.as_bytes();
-            needle.is_empty()
-                || self.json.as_bytes().windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle))
-        } else {
-            fold_case(&self.json).contains(folded)
+        if !self.ascii {
+            return fold_case(&self.json).contains(folded);
         }
+        // ASCII folds to ASCII: a needle with other characters is in no ASCII text, and must not
+        // cost a folded copy of every event per keystroke to find that out.
+        let needle = folded.as_bytes();
+        needle.is_empty()
+            || folded.is_ascii()
+                && self.json.as_bytes().windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle))
     }
 }
 
