@@ -2,6 +2,7 @@
 //! run over every stored event on each keystroke and over each new event as it arrives.
 
 use crate::core::cloudevent::{CloudEvent, Value, unix_millis};
+use crate::core::expression::Expression;
 use crate::core::glob::Glob;
 use crate::core::id::EventId;
 use std::sync::Arc;
@@ -202,14 +203,17 @@ impl Matcher {
     }
 }
 
-/// Patterns for `type`, `source` and `subject` (`*` wildcards, case-sensitive), AND-combined: the
-/// filter bar's attribute fields, and `?type=&source=&subject=` of `/stream` and
-/// `/api/events/wait`, so a pattern means the same in the page, in a stream and in a wait.
+/// Patterns for `type`, `source` and `subject` (`*` wildcards, case-sensitive) and a CESQL
+/// expression, AND-combined: the filter bar's attribute fields, and `?type=&source=&subject=&filter=`
+/// of `/stream`, `/api/events` and `/api/events/wait`, so a filter means the same in the page, in a
+/// stream and in a wait.
 #[derive(Debug, Clone, Default)]
 pub struct Criteria {
     ty: Option<Glob>,
     source: Option<Glob>,
     subject: Option<Glob>,
+    /// Shared: one parsed expression serves every copy of the criteria (each stream's follow).
+    expression: Option<Arc<Expression>>,
 }
 
 impl Criteria {
@@ -221,19 +225,29 @@ impl Criteria {
             ty: any_value(ty),
             source: any_value(source),
             subject: (!subject.is_empty()).then(|| Glob::new(subject)),
+            expression: None,
         }
     }
 
-    /// An event without a subject never matches a subject pattern, not even `*`.
+    /// These criteria and `expression` too (`None` adds nothing).
+    pub fn with_expression(mut self, expression: Option<Arc<Expression>>) -> Self {
+        self.expression = expression;
+        self
+    }
+
+    /// An event without a subject never matches a subject pattern, not even `*`. The expression
+    /// matches only when it evaluates to `true` without errors (CESQL filter semantics), and runs
+    /// last, after the cheaper patterns.
     pub fn matches(&self, event: &CloudEvent) -> bool {
         self.ty.as_ref().is_none_or(|glob| glob.is_match(event.ty()))
             && self.source.as_ref().is_none_or(|glob| glob.is_match(event.source()))
             && self.subject.as_ref().is_none_or(|glob| event.subject().is_some_and(|s| glob.is_match(s)))
+            && self.expression.as_ref().is_none_or(|expression| expression.matches(event))
     }
 
     /// Whether every event matches.
     pub fn is_all(&self) -> bool {
-        self.ty.is_none() && self.source.is_none() && self.subject.is_none()
+        self.ty.is_none() && self.source.is_none() && self.subject.is_none() && self.expression.is_none()
     }
 }
 
@@ -340,6 +354,21 @@ mod tests {
         assert!(!Criteria::new("", "https://example.org/*", "").matches(&e));
         assert!(Criteria::new("com.example.*", "", "orders/*").matches(&e));
         assert!(!Criteria::new("", "", "*").matches(&item(1, json!({})).event));
+    }
+
+    #[test]
+    fn criteria_and_their_expression_must_all_hold() {
+        let e = item(1, json!({"subject": "orders/42", "seq": 12})).event;
+        let with = |ty: &str, text: &str| {
+            Criteria::new(ty, "", "").with_expression(Some(Arc::new(Expression::parse(text).unwrap())))
+        };
+        assert!(!with("", "seq > 10").is_all());
+        assert!(with("", "seq > 10").matches(&e));
+        assert!(!with("", "seq > 20").matches(&e));
+        assert!(with("com.example.*", "subject LIKE 'orders/%'").matches(&e));
+        assert!(!with("other.*", "seq > 10").matches(&e), "the pattern still applies");
+        assert!(!with("", "missing = 1").matches(&e), "an evaluation error never matches");
+        assert!(!with("", "seq").matches(&e), "only true matches: 12 is not a boolean filter");
     }
 
     #[test]

@@ -9,6 +9,7 @@
 pub use crate::core::cloudevent::{CloudEvent, Mode, ValidationError, Warning};
 pub use crate::core::envelope::{Envelope, Headers, RequestRecord};
 pub use crate::core::rejection::{ErrorDetail, Rejection, RejectionSummary};
+pub use crate::core::trigger::Refusal;
 
 use crate::core::id::EventId;
 use crate::core::sse;
@@ -290,6 +291,162 @@ pub struct HistoryStatus {
     pub last_id: Option<EventId>,
 }
 
+/// `POST /api/cesql/evaluate` body.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct EvaluateRequest {
+    /// A CESQL v1.0.0 expression.
+    pub expression: String,
+    /// A CloudEvent in the JSON event format, validated as ingest validates it. Kept as the text
+    /// that arrived, so its numbers are read exactly as written.
+    #[cfg_attr(feature = "ssr", schema(value_type = CloudEvent))]
+    pub event: Box<serde_json::value::RawValue>,
+}
+
+/// `POST /api/cesql/evaluate` answer: the expression's value and every error met on the way
+/// (CESQL evaluates to a value even when it meets errors; a filter matches only on `true` with none).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Evaluated {
+    pub value: ExpressionValue,
+    pub errors: Vec<ExpressionError>,
+}
+
+/// A CESQL value, written as the JSON value of its type: `true`, `123` or `"text"`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExpressionValue {
+    Boolean(bool),
+    Integer(i32),
+    String(String),
+}
+
+impl From<cesql::Value> for ExpressionValue {
+    fn from(value: cesql::Value) -> Self {
+        match value {
+            cesql::Value::Boolean(flag) => Self::Boolean(flag),
+            cesql::Value::Integer(n) => Self::Integer(n),
+            cesql::Value::String(text) => Self::String(text),
+        }
+    }
+}
+
+impl Serialize for ExpressionValue {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::Boolean(flag) => serializer.serialize_bool(*flag),
+            Self::Integer(n) => serializer.serialize_i32(*n),
+            Self::String(text) => serializer.serialize_str(text),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for ExpressionValue {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = ExpressionValue;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a boolean, a 32-bit integer or a string")
+            }
+            fn visit_bool<E: serde::de::Error>(self, flag: bool) -> Result<Self::Value, E> {
+                Ok(ExpressionValue::Boolean(flag))
+            }
+            fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<Self::Value, E> {
+                i32::try_from(n)
+                    .map(ExpressionValue::Integer)
+                    .map_err(|_| E::invalid_value(Unexpected::Signed(n), &self))
+            }
+            fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<Self::Value, E> {
+                i32::try_from(n)
+                    .map(ExpressionValue::Integer)
+                    .map_err(|_| E::invalid_value(Unexpected::Unsigned(n), &self))
+            }
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Self::Value, E> {
+                Ok(ExpressionValue::String(text.to_owned()))
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
+}
+
+/// One error met while evaluating an expression.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ExpressionError {
+    pub kind: ExpressionErrorKind,
+    pub message: String,
+}
+
+impl From<cesql::EvalError> for ExpressionError {
+    fn from(error: cesql::EvalError) -> Self {
+        let kind = match error.kind {
+            cesql::ErrorKind::MissingAttribute => ExpressionErrorKind::MissingAttribute,
+            cesql::ErrorKind::Cast => ExpressionErrorKind::Cast,
+            cesql::ErrorKind::Math => ExpressionErrorKind::Math,
+            cesql::ErrorKind::MissingFunction => ExpressionErrorKind::MissingFunction,
+            cesql::ErrorKind::FunctionEvaluation => ExpressionErrorKind::FunctionEvaluation,
+            cesql::ErrorKind::Generic => ExpressionErrorKind::Generic,
+        };
+        Self { kind, message: error.message }
+    }
+}
+
+/// The CESQL error kinds (spec §4.x), named as the CESQL conformance suite names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub enum ExpressionErrorKind {
+    MissingAttribute,
+    Cast,
+    Math,
+    MissingFunction,
+    FunctionEvaluation,
+    Generic,
+}
+
+/// `POST /api/triggers/preview` answer: what a Knative Trigger would have delivered of the newest
+/// stored events.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct TriggerPreview {
+    pub trigger: TriggerSummary,
+    /// How many stored events were run through the filters.
+    pub scanned: usize,
+    /// History ids of the events the Trigger delivers, newest first.
+    pub delivered: Vec<EventId>,
+    /// Every scanned event with its verdict, newest first.
+    pub events: Vec<PreviewedEvent>,
+}
+
+/// The Trigger as read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct TriggerSummary {
+    /// `metadata.name`.
+    pub name: Option<String>,
+    /// `spec.broker`.
+    pub broker: Option<String>,
+    /// The field that decided: `filters`, `filter.attributes` (the legacy filter, used only when
+    /// `filters` is absent or empty) or `none` (every event is delivered).
+    pub rule: String,
+}
+
+/// One scanned event and the Trigger's verdict on it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PreviewedEvent {
+    /// The history id.
+    pub id: EventId,
+    /// The event's own `id`.
+    pub event_id: String,
+    #[serde(rename = "type")]
+    pub ty: String,
+    pub source: String,
+    pub delivered: bool,
+    /// The filter that refused the event; `null` when delivered.
+    pub refused_by: Option<Refusal>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -315,6 +472,71 @@ mod tests {
         CloudEvent::from_value(json!({"specversion": "1.0", "id": "a1", "source": "/s", "type": "t"}))
             .unwrap()
             .event
+    }
+
+    #[test]
+    fn expression_answers_write_values_as_json_values() {
+        let answer = |value| Evaluated { value, errors: vec![] };
+        assert_wire(&answer(ExpressionValue::Boolean(true)), json!({"value": true, "errors": []}));
+        assert_wire(&answer(ExpressionValue::Integer(-7)), json!({"value": -7, "errors": []}));
+        assert_wire(&answer(ExpressionValue::String("x".into())), json!({"value": "x", "errors": []}));
+        let failed = Evaluated {
+            value: ExpressionValue::Boolean(false),
+            errors: vec![ExpressionError {
+                kind: ExpressionErrorKind::MissingAttribute,
+                message: "m".into(),
+            }],
+        };
+        assert_wire(
+            &failed,
+            json!({"value": false, "errors": [{"kind": "missingAttribute", "message": "m"}]}),
+        );
+        assert!(serde_json::from_value::<ExpressionValue>(json!(2_147_483_648u64)).is_err(), "32-bit only");
+        assert!(serde_json::from_value::<ExpressionValue>(json!(1.5)).is_err());
+    }
+
+    #[test]
+    fn a_trigger_preview_names_each_verdict() {
+        let preview = TriggerPreview {
+            trigger: TriggerSummary { name: Some("t".into()), broker: None, rule: "filters".into() },
+            scanned: 2,
+            delivered: vec![id(2, 0)],
+            events: vec![
+                PreviewedEvent {
+                    id: id(2, 0),
+                    event_id: "b".into(),
+                    ty: "t".into(),
+                    source: "/s".into(),
+                    delivered: true,
+                    refused_by: None,
+                },
+                PreviewedEvent {
+                    id: id(1, 0),
+                    event_id: "a".into(),
+                    ty: "u".into(),
+                    source: "/s".into(),
+                    delivered: false,
+                    refused_by: Some(Refusal {
+                        path: "spec.filters[0]".into(),
+                        dialect: "exact".into(),
+                        reason: "type is \"u\", not \"t\"".into(),
+                    }),
+                },
+            ],
+        };
+        assert_wire(
+            &preview,
+            json!({
+                "trigger": {"name": "t", "broker": null, "rule": "filters"},
+                "scanned": 2,
+                "delivered": ["2-0"],
+                "events": [
+                    {"id": "2-0", "event_id": "b", "type": "t", "source": "/s", "delivered": true, "refused_by": null},
+                    {"id": "1-0", "event_id": "a", "type": "u", "source": "/s", "delivered": false,
+                     "refused_by": {"path": "spec.filters[0]", "dialect": "exact", "reason": "type is \"u\", not \"t\""}}
+                ]
+            }),
+        );
     }
 
     #[test]
@@ -421,6 +643,7 @@ mod tests {
                     index: Some(0),
                     attribute: Some("time".into()),
                     message: "time: not RFC 3339".into(),
+                    ..Default::default()
                 }],
             },
         };

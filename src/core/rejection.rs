@@ -85,6 +85,7 @@ impl Rejection {
                     index: d.index,
                     attribute: d.attribute.as_deref().map(|a| cut(a, DETAIL_MAX)),
                     message: cut(&d.message, DETAIL_MAX),
+                    ..Default::default()
                 })
                 .collect(),
             details_total: details.len(),
@@ -139,6 +140,7 @@ mod tests {
                         index: Some(i),
                         attribute: Some("time".into()),
                         message: "é".repeat(1000),
+                        ..Default::default()
                     })
                     .collect(),
             },

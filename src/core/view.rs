@@ -534,6 +534,7 @@ mod tests {
                         index: Some(i),
                         attribute: Some("time".into()),
                         message: "bad".into(),
+                        ..Default::default()
                     })
                     .collect(),
             },
@@ -588,6 +589,7 @@ mod tests {
             index,
             attribute: attribute.map(str::to_owned),
             message: String::new(),
+            ..Default::default()
         };
         assert_eq!(detail_place(&detail(Some(2), Some("time"))), "event 2, time: ");
         assert_eq!(detail_place(&detail(Some(2), None)), "event 2: ");

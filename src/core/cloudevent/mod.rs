@@ -221,6 +221,7 @@ pub fn stored_invariants(members: &Map<String, Value>) -> Result<(), Vec<Validat
             index: None,
             attribute: Some(name.to_owned()),
             message: format!("{name}: required, a non-empty string"),
+            ..Default::default()
         })
         .collect();
     if errors.is_empty() { Ok(()) } else { Err(errors) }
@@ -264,7 +265,7 @@ pub struct Validated {
 }
 
 /// One broken rule: the `details` entries of DESIGN §2's error shape.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[error("{}{message}", index.map(|i| format!("event {i}: ")).unwrap_or_default())]
 pub struct ValidationError {
@@ -276,6 +277,16 @@ pub struct ValidationError {
     pub attribute: Option<String>,
     /// What is wrong and what was expected, naming the attribute, with values cut at 80 characters.
     pub message: String,
+    /// What kind of problem, where `message` alone does not say: `parse` for an expression that
+    /// does not parse.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// Where in a document the problem is, e.g. `spec.filters[1].any[0]` of a Knative Trigger.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// For `kind: parse`: the 0-based character offset in the expression where parsing failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub position: Option<usize>,
 }
 
 /// Why a request carries no acceptable events. Each variant's doc names the HTTP status it maps to.
@@ -434,6 +445,7 @@ pub fn decode_batch(body: &[u8], limits: &Limits) -> Result<Vec<Validated>, Deco
                         "a batch must be a JSON array of events, got {}",
                         validate::describe(&other)
                     ),
+                    ..Default::default()
                 }]));
             }
         },
@@ -461,6 +473,7 @@ pub fn decode_batch(body: &[u8], limits: &Limits) -> Result<Vec<Validated>, Deco
                     validate::quote(&own),
                     validate::quote(batch)
                 ),
+                ..Default::default()
             });
         }
         match check_event(member) {
@@ -483,6 +496,7 @@ fn check_event(event: json::EventJson) -> Result<Validated, Vec<ValidationError>
             index: None,
             attribute: None,
             message: format!("an event must be a JSON object, got {}", validate::describe(&other)),
+            ..Default::default()
         }]),
     }
 }
@@ -756,7 +770,8 @@ mod tests {
 
     #[test]
     fn serializes_errors_and_warnings_without_absent_fields() {
-        let error = ValidationError { index: None, attribute: Some("time".into()), message: "m".into() };
+        let error =
+            ValidationError { attribute: Some("time".into()), message: "m".into(), ..Default::default() };
         assert_eq!(serde_json::to_value(&error).unwrap(), json!({"attribute": "time", "message": "m"}));
         let warning = Warning { attribute: None, message: "w".into() };
         assert_eq!(serde_json::to_value(&warning).unwrap(), json!({"message": "w"}));

@@ -36,7 +36,11 @@ pub(super) struct Report {
 
 impl Report {
     pub(super) fn error(&mut self, attribute: &str, message: String) {
-        self.errors.push(ValidationError { index: None, attribute: Some(attribute.to_owned()), message });
+        self.errors.push(ValidationError {
+            attribute: Some(attribute.to_owned()),
+            message,
+            ..Default::default()
+        });
     }
 
     pub(super) fn warn(&mut self, attribute: &str, message: String) {
