@@ -152,6 +152,7 @@ e2e: build .tools/chromium end2end/.npm-stamp
 
 bench:
 	cargo bench --locked $(SSR) --bench ingest
+	cargo bench --locked $(SSR) --bench filter
 
 clean:
 	cargo clean

@@ -283,6 +283,48 @@ async fn real_answers_of_every_route_match_the_document() {
     c.check("POST", "/api/send", &post(&app, "/api/send", &[("content-type", "text/plain")], "{}").await);
     c.check("GET", "/api/sinks", &get(&app, "/api/sinks").await);
 
+    // CESQL and the Trigger dry-run (the history still holds the events posted above).
+    let filtered = get(&app, "/api/events?filter=type%20%3D%20%27com.example.order.created%27").await;
+    assert_eq!(filtered.status, StatusCode::OK, "{}", filtered.text());
+    c.check("GET", "/api/events", &filtered);
+    c.check("GET", "/api/events", &get(&app, "/api/events?filter=type%20%3D").await);
+    c.check("GET", "/api/events/wait", &get(&app, "/api/events/wait?filter=(&timeout_ms=0").await);
+    let evaluate = json!({"expression": "id = 'e1'", "event": event("e1")});
+    c.check_request("POST", "/api/cesql/evaluate", "application/json", &evaluate);
+    let answer = post(&app, "/api/cesql/evaluate", &[JSON], evaluate.to_string()).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+    c.check("POST", "/api/cesql/evaluate", &answer);
+    let missing = json!({"expression": "nothere", "event": event("e1")}).to_string();
+    let with_errors = post(&app, "/api/cesql/evaluate", &[JSON], missing).await;
+    assert!(with_errors.json()["errors"].as_array().is_some_and(|e| !e.is_empty()), "{}", with_errors.text());
+    c.check("POST", "/api/cesql/evaluate", &with_errors);
+    let unparsable = json!({"expression": "id = ", "event": event("e1")}).to_string();
+    c.check("POST", "/api/cesql/evaluate", &post(&app, "/api/cesql/evaluate", &[JSON], unparsable).await);
+    let bad_event = json!({"expression": "true", "event": {"id": 1}}).to_string();
+    c.check("POST", "/api/cesql/evaluate", &post(&app, "/api/cesql/evaluate", &[JSON], bad_event).await);
+    c.check("POST", "/api/cesql/evaluate", &post(&app, "/api/cesql/evaluate", &[], "{}").await);
+    let yaml = [("content-type", "application/yaml")];
+    let trigger = "kind: Trigger\nmetadata: {name: t}\nspec:\n  filters:\n    - exact: {type: com.example.order.created}\n";
+    let preview = post(&app, "/api/triggers/preview", &yaml, trigger).await;
+    assert_eq!(preview.status, StatusCode::OK, "{}", preview.text());
+    assert!(preview.json()["events"].as_array().is_some_and(|e| !e.is_empty()), "{}", preview.text());
+    c.check("POST", "/api/triggers/preview", &preview);
+    let refusing = post(&app, "/api/triggers/preview", &[JSON], r#"[{"exact": {"type": "other"}}]"#).await;
+    assert!(refusing.json()["events"][0]["refused_by"].is_object(), "{}", refusing.text());
+    c.check("POST", "/api/triggers/preview", &refusing);
+    let invalid_trigger = "spec:\n  filters:\n    - regex: {type: a}\n    - cesql: \"type = \"\n";
+    c.check(
+        "POST",
+        "/api/triggers/preview",
+        &post(&app, "/api/triggers/preview", &yaml, invalid_trigger).await,
+    );
+    c.check("POST", "/api/triggers/preview", &post(&app, "/api/triggers/preview", &yaml, "a: [").await);
+    c.check("POST", "/api/triggers/preview", &post(&app, "/api/triggers/preview?limit=0", &yaml, "[]").await);
+    let xml = [("content-type", "application/xml")];
+    c.check("POST", "/api/triggers/preview", &post(&app, "/api/triggers/preview", &xml, "<t/>").await);
+    let oversized = format!("# {}\nspec: {{}}\n", "x".repeat(8 * 1024));
+    c.check("POST", "/api/triggers/preview", &post(&app, "/api/triggers/preview", &yaml, oversized).await);
+
     // The stream's head (its frames: `stream_frames_match_the_document`), and its refusals.
     let head = app.clone().oneshot(Request::get("/stream").body(Body::empty()).unwrap()).await.unwrap();
     let head = Reply { status: head.status(), headers: head.headers().clone(), body: Vec::new() };
@@ -291,6 +333,7 @@ async fn real_answers_of_every_route_match_the_document() {
     c.check("GET", "/stream", &get(&app, "/stream?replay=all").await);
     let bad_header = Request::get("/stream").header("last-event-id", "nope").body(Body::empty()).unwrap();
     c.check("GET", "/stream", &send(&app, bad_header).await);
+    c.check("GET", "/stream", &get(&app, "/stream?filter=%28").await);
 
     // Operations, sign-in, and clearing last.
     c.check("GET", "/api/status", &get(&app, "/api/status").await);

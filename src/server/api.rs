@@ -1,13 +1,16 @@
 //! The JSON API (DESIGN §5): history pages, one event, clear, status, rejections, metrics.
 
 use crate::core::envelope::Envelope;
+use crate::core::filter::Criteria;
 use crate::core::id::EventId;
 use crate::core::protocol::{
     ClearedCount, ErrorBody, EventsPage, HistoryStatus, Rejection, RejectionList, Status,
 };
 use crate::server::AppState;
 use crate::server::error::{ApiError, Result};
-use crate::server::event_log::{HistoryStats, LogError, Range};
+use crate::server::event_log::{EventLog, HistoryStats, LogError, Page, Range};
+use crate::server::hub::Entry;
+use crate::server::stream::criteria;
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::header;
@@ -49,9 +52,17 @@ pub struct PageQuery {
     after: Option<String>,
     before: Option<String>,
     limit: Option<String>,
+    #[serde(rename = "type")]
+    ty: Option<String>,
+    source: Option<String>,
+    subject: Option<String>,
+    filter: Option<String>,
 }
 
-fn query<T: Default>(query: std::result::Result<Query<T>, QueryRejection>) -> Result<T> {
+/// Events read from the log per step while a filtered page is gathered.
+const SCAN_CHUNK: usize = 1000;
+
+pub fn query<T: Default>(query: std::result::Result<Query<T>, QueryRejection>) -> Result<T> {
     query.map(|Query(q)| q).map_err(|e| ApiError::BadQuery(e.body_text()))
 }
 
@@ -69,8 +80,9 @@ pub fn parse_limit(value: Option<&str>) -> Result<usize> {
     }
 }
 
-/// `GET /api/events?after=&before=&limit=`: oldest first. With only `before`, the newest events
-/// before it (paging backwards); otherwise the oldest after `after`.
+/// `GET /api/events?after=&before=&limit=&type=&source=&subject=&filter=`: oldest first. With only
+/// `before`, the newest events before it (paging backwards); otherwise the oldest after `after`.
+/// With filters, the page holds matching events only.
 #[utoipa::path(
     get,
     path = "/api/events",
@@ -79,10 +91,14 @@ pub fn parse_limit(value: Option<&str>) -> Result<usize> {
         ("after" = Option<EventId>, Query, description = "Only events after this id"),
         ("before" = Option<EventId>, Query, description = "Only events before this id; alone, the newest before it"),
         ("limit" = Option<u32>, Query, minimum = 1, maximum = 1000, description = "Page size, default 100"),
+        ("type" = Option<String>, Query, description = "Only events whose type matches this glob, as `/stream`'s"),
+        ("source" = Option<String>, Query, description = "Source filter, as `/stream`'s"),
+        ("subject" = Option<String>, Query, description = "Subject filter, as `/stream`'s"),
+        ("filter" = Option<String>, Query, description = "CESQL filter, as `/stream`'s"),
     ),
     responses(
-        (status = 200, description = "A page of stored events, oldest first", body = EventsPage),
-        (status = 400, description = "`invalid_query`: a malformed id or limit", body = ErrorBody),
+        (status = 200, description = "A page of stored events, oldest first; `has_more`: more of the range (matching the filters) exist", body = EventsPage),
+        (status = 400, description = "`invalid_query`: a malformed id or limit; `invalid_expression`: `filter` does not parse", body = ErrorBody),
         (status = 503, description = "`backend_unavailable`: the history backend is unreachable", body = ErrorBody),
     )
 )]
@@ -94,11 +110,47 @@ async fn list_events(
     let after = q.after.as_deref().map(|v| parse_id("after", v)).transpose()?;
     let before = q.before.as_deref().map(|v| parse_id("before", v)).transpose()?;
     let limit = parse_limit(q.limit.as_deref())?;
+    let criteria = criteria(q.ty.as_deref(), q.source.as_deref(), q.subject.as_deref(), q.filter.as_deref())?;
     let from_end = before.is_some() && after.is_none();
-    let page = state.log.range(Range { after, before, limit, from_end }).await?;
+    let range = Range { after, before, limit, from_end };
+    let page = if criteria.is_all() {
+        state.log.range(range).await?
+    } else {
+        matching(state.log.as_ref(), range, &criteria).await?
+    };
     // Serialized from the envelopes themselves: a detour through `Value` would re-encode data.
     let events: Vec<&Envelope> = page.entries.iter().map(|e| &e.envelope).collect();
     Ok(Json(EventsPage { events, has_more: page.has_more }).into_response())
+}
+
+/// The first `range.limit` events of `range` (the last, with `from_end`) that `criteria` match,
+/// read in chunks. It looks one match further, so `has_more` says whether another matching event
+/// exists; a page can thus cost a scan of the whole range (the history is bounded).
+async fn matching(log: &dyn EventLog, range: Range, criteria: &Criteria) -> Result<Page> {
+    let Range { mut after, mut before, limit, from_end } = range;
+    let mut found: Vec<Arc<Entry>> = Vec::new();
+    loop {
+        let chunk = log.range(Range { after, before, limit: SCAN_CHUNK, from_end }).await?;
+        let (Some(first), Some(last)) = (chunk.entries.first(), chunk.entries.last()) else { break };
+        let wanted = limit + 1 - found.len();
+        let matches = |entry: &&Arc<Entry>| criteria.matches(&entry.envelope.event);
+        if from_end {
+            before = Some(first.id());
+            found.extend(chunk.entries.iter().rev().filter(matches).take(wanted).cloned());
+        } else {
+            after = Some(last.id());
+            found.extend(chunk.entries.iter().filter(matches).take(wanted).cloned());
+        }
+        if found.len() > limit || !chunk.has_more {
+            break;
+        }
+    }
+    let has_more = found.len() > limit;
+    found.truncate(limit);
+    if from_end {
+        found.reverse();
+    }
+    Ok(Page { entries: found, has_more })
 }
 
 /// A path segment; an undecodable one (`%FF`) is a 400 in our error shape, not axum's text.

@@ -2,9 +2,11 @@
 //! `{"error": {"code", "message", "details": [{"index"?, "attribute"?, "message"}]}}`.
 
 use crate::core::cloudevent::{DecodeError, ValidationError};
+use crate::core::expression::ParseError;
+use crate::core::trigger::TriggerError;
 use crate::server::connections::BodyTimeout;
 use crate::server::encoding::EncodingError;
-use axum::extract::rejection::JsonRejection;
+use axum::extract::rejection::{BytesRejection, JsonRejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use std::time::Duration;
@@ -90,6 +92,28 @@ pub enum ApiError {
     /// 406: `Accept-Encoding` refuses every coding a static file is available in.
     #[error("{0}")]
     NotAcceptable(String),
+    /// 400: a CESQL expression that does not parse; `field` names where it came from (`filter`,
+    /// `expression`).
+    #[error("{field}: {} (at character {})", error.message, error.position)]
+    InvalidExpression { field: &'static str, error: ParseError },
+    /// 400: a Knative Trigger that Knative would refuse, or a document that is not one.
+    #[error("{}", summary(.0))]
+    InvalidTrigger(Vec<TriggerError>),
+    /// 415: a Trigger manifest in a media type other than YAML, JSON or plain text.
+    #[error("unsupported content type {0:?}: expected application/yaml, application/json or text/plain")]
+    UnsupportedManifest(String),
+    /// 400: a body sent as YAML (or sniffed as such) that does not parse.
+    #[error("the body is not YAML: {0}")]
+    MalformedYaml(String),
+}
+
+/// The first problem, and how many more there are.
+fn summary(errors: &[TriggerError]) -> String {
+    match errors {
+        [] => "invalid Trigger".to_owned(),
+        [one] => one.to_string(),
+        [first, rest @ ..] => format!("{first} (and {} more problems)", rest.len()),
+    }
 }
 
 /// `Retry-After` (seconds) of every 503: how soon trying again is worthwhile.
@@ -114,8 +138,11 @@ impl ApiError {
             | ApiError::BadQuery(_)
             | ApiError::BadHeader(_)
             | ApiError::InvalidRequest(_)
+            | ApiError::InvalidExpression { .. }
+            | ApiError::InvalidTrigger(_)
+            | ApiError::MalformedYaml(_)
             | ApiError::UnknownSink { .. } => StatusCode::BAD_REQUEST,
-            ApiError::ExpectedJson => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::ExpectedJson | ApiError::UnsupportedManifest(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Timeout(_) => StatusCode::REQUEST_TIMEOUT,
@@ -147,7 +174,7 @@ impl ApiError {
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::Unavailable => "backend_unavailable",
             ApiError::InvalidRequest(_) => "invalid_request",
-            ApiError::ExpectedJson => "unsupported_media_type",
+            ApiError::ExpectedJson | ApiError::UnsupportedManifest(_) => "unsupported_media_type",
             ApiError::UnknownSink { .. } => "unknown_sink",
             ApiError::SinkUnreachable { .. } => "sink_unreachable",
             ApiError::SinkTimeout { .. } => "sink_timeout",
@@ -162,6 +189,9 @@ impl ApiError {
             ApiError::Unauthorized(_) => "unauthorized",
             ApiError::HostNotAllowed(_) => "host_not_allowed",
             ApiError::NotAcceptable(_) => "not_acceptable",
+            ApiError::InvalidExpression { .. } => "invalid_expression",
+            ApiError::InvalidTrigger(_) => "invalid_trigger",
+            ApiError::MalformedYaml(_) => "malformed_yaml",
         }
     }
 
@@ -172,7 +202,22 @@ impl ApiError {
                 index: *index,
                 attribute: Some(path.clone()),
                 message: format!("member `{path}` appears twice"),
+                ..Default::default()
             }],
+            ApiError::InvalidExpression { error, .. } => {
+                vec![parse_detail(None, error.position, &error.message)]
+            }
+            ApiError::InvalidTrigger(errors) => errors
+                .iter()
+                .map(|e| match e.position {
+                    Some(position) => parse_detail(Some(&e.path), position, &e.message),
+                    None => ValidationError {
+                        path: Some(e.path.clone()).filter(|p| !p.is_empty()),
+                        message: e.message.clone(),
+                        ..Default::default()
+                    },
+                })
+                .collect(),
             _ => Vec::new(),
         };
         let message = match self {
@@ -202,6 +247,31 @@ impl ApiError {
             }
             other if BodyTimeout::caused(&other) => ApiError::BodyTimeout(body_timeout),
             other => ApiError::BodyUnreadable(other.body_text()),
+        }
+    }
+}
+
+/// A `details` entry for an expression that does not parse: `{"kind": "parse", "position", "message"}`.
+fn parse_detail(path: Option<&str>, position: usize, message: &str) -> ValidationError {
+    ValidationError {
+        kind: Some("parse".to_owned()),
+        path: path.map(str::to_owned),
+        position: Some(position),
+        message: message.to_owned(),
+        ..Default::default()
+    }
+}
+
+impl ApiError {
+    /// Our shape for a body that could not be read: over `max_body` `body_too_large`, cut at
+    /// `--body-timeout` `request_timeout`, else `body_unreadable`.
+    pub fn from_bytes_rejection(rejection: BytesRejection, max_body: usize, body_timeout: Duration) -> Self {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::BodyTooLarge { limit: max_body }
+        } else if BodyTimeout::caused(&rejection) {
+            ApiError::BodyTimeout(body_timeout)
+        } else {
+            ApiError::BodyUnreadable(rejection.body_text())
         }
     }
 }
@@ -284,6 +354,38 @@ mod tests {
     fn access_errors_have_their_status_and_code() {
         assert_eq!(shape(&ApiError::Unauthorized("no token".into())), (401, "unauthorized"));
         assert_eq!(shape(&ApiError::HostNotAllowed("evil.example".into())), (403, "host_not_allowed"));
+    }
+
+    #[test]
+    fn expression_and_trigger_errors_say_where() {
+        let error = ApiError::InvalidExpression {
+            field: "filter",
+            error: ParseError { position: 4, message: "unexpected end of input".into() },
+        };
+        assert_eq!(shape(&error), (400, "invalid_expression"));
+        assert_eq!(
+            serde_json::to_value(error.body()).unwrap(),
+            serde_json::json!({"error": {"code": "invalid_expression",
+                "message": "filter: unexpected end of input (at character 4)",
+                "details": [{"kind": "parse", "position": 4, "message": "unexpected end of input"}]}})
+        );
+        let trigger = ApiError::InvalidTrigger(vec![
+            TriggerError {
+                path: "spec.filters[0]".into(),
+                message: "unknown dialect".into(),
+                position: None,
+            },
+            TriggerError { path: "spec.filters[1].cesql".into(), message: "bad".into(), position: Some(2) },
+        ]);
+        assert_eq!(shape(&trigger), (400, "invalid_trigger"));
+        assert_eq!(
+            serde_json::to_value(trigger.body()).unwrap()["error"],
+            serde_json::json!({"code": "invalid_trigger",
+                "message": "spec.filters[0]: unknown dialect (and 1 more problems)",
+                "details": [{"path": "spec.filters[0]", "message": "unknown dialect"},
+                    {"kind": "parse", "path": "spec.filters[1].cesql", "position": 2, "message": "bad"}]})
+        );
+        assert_eq!(shape(&ApiError::MalformedYaml("x".into())), (400, "malformed_yaml"));
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod connections;
 pub mod encoding;
 pub mod error;
 pub mod event_log;
+pub mod expressions;
 pub mod follow;
 pub mod hub;
 pub mod ingest;
@@ -176,6 +177,7 @@ pub fn router(mut state: AppState) -> Router {
         .merge(api::routes())
         .merge(wait::routes())
         .merge(send::routes(state.config.max_body))
+        .merge(expressions::routes(state.config.max_body))
         .merge(stream::routes())
         .merge(access::routes())
         .route("/api/openapi.json", get(openapi::get_openapi))

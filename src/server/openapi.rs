@@ -7,12 +7,14 @@ use crate::core::cloudevent::CloudEvent;
 use crate::core::envelope::Headers;
 use crate::core::id::EventId;
 use crate::core::protocol::{
-    Accepted, Cleared, ClearedCount, Connected, Delivery, Envelope, ErrorBody, ErrorDetail, EventsPage,
-    FrameKind, Gap, GapReason, HistoryStatus, Mode, Ping, PingType, Rejection, RejectionList,
-    RejectionSummary, RequestRecord, SendRequest, SinkInfo, Sinks, Status, ValidationError, Warning,
+    Accepted, Cleared, ClearedCount, Connected, Delivery, Envelope, ErrorBody, ErrorDetail, EvaluateRequest,
+    Evaluated, EventsPage, ExpressionError, ExpressionErrorKind, ExpressionValue, FrameKind, Gap, GapReason,
+    HistoryStatus, Mode, Ping, PingType, PreviewedEvent, Refusal, Rejection, RejectionList, RejectionSummary,
+    RequestRecord, SendRequest, SinkInfo, Sinks, Status, TriggerPreview, TriggerSummary, ValidationError,
+    Warning,
 };
 use crate::server::access::{self, HEALTH_PATHS, INGEST_PATHS, QUERY_PARAM, SESSION_COOKIE, SESSION_PATH};
-use crate::server::{api, ingest, send, stream, wait};
+use crate::server::{api, expressions, ingest, send, stream, wait};
 use axum::http::header;
 use axum::response::IntoResponse;
 use serde_json::json;
@@ -51,6 +53,8 @@ named in its description. Any route answers `405 method_not_allowed` to a method
         api::get_status,
         send::post_send,
         send::list_sinks,
+        expressions::post_evaluate,
+        expressions::post_preview,
         stream::get_stream,
         access::post_session,
         access::delete_session,
@@ -60,9 +64,10 @@ named in its description. Any route answers `405 method_not_allowed` to a method
     ),
     components(schemas(
         Accepted, Cleared, ClearedCount, CloudEvent, Connected, Delivery, Envelope, ErrorBody,
-        ErrorDetail, EventId, EventsPage, Gap, GapReason, Headers, HistoryStatus, Mode, Ping, PingType,
-        Rejection, RejectionList, RejectionSummary, RequestRecord, SendRequest, SinkInfo, Sinks, Status,
-        StreamFrame, ValidationError, Warning,
+        ErrorDetail, EvaluateRequest, Evaluated, EventId, EventsPage, ExpressionError, ExpressionErrorKind,
+        ExpressionValue, Gap, GapReason, Headers, HistoryStatus, Mode, Ping, PingType, PreviewedEvent,
+        Refusal, Rejection, RejectionList, RejectionSummary, RequestRecord, SendRequest, SinkInfo, Sinks,
+        Status, StreamFrame, TriggerPreview, TriggerSummary, ValidationError, Warning,
     )),
     modifiers(&SharedHandlers, &AccessRules),
     tags(
@@ -70,6 +75,7 @@ named in its description. Any route answers `405 method_not_allowed` to a method
         (name = "history", description = "The stored events and the refused requests"),
         (name = "stream", description = "Live events as Server-Sent Events"),
         (name = "send", description = "Send an event to a configured sink or to this player"),
+        (name = "expressions", description = "CESQL expressions and Knative Trigger filters over events"),
         (name = "access", description = "Sign-in for browsers when the server has a token"),
         (name = "operations", description = "Health, metrics and this document"),
     )
@@ -111,6 +117,18 @@ impl PartialSchema for EventId {
 }
 
 impl ToSchema for EventId {}
+
+impl PartialSchema for ExpressionValue {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(SchemaType::from_iter([Type::Boolean, Type::Integer, Type::String]))
+            .description(Some("A CESQL value: a boolean, a 32-bit integer or a string"))
+            .examples([json!(true), json!(123), json!("text")])
+            .into()
+    }
+}
+
+impl ToSchema for ExpressionValue {}
 
 impl PartialSchema for Headers {
     fn schema() -> RefOr<Schema> {

@@ -1,6 +1,7 @@
 //! `GET /stream` (DESIGN §4): replay, then live frames from the hub, with pings. A subscriber that
 //! lags behind the broadcast buffer catches up from the log; only past the history does it get a `gap`.
 
+use crate::core::expression::parse_optional;
 use crate::core::filter::Criteria;
 use crate::core::id::EventId;
 use crate::core::protocol::{Cleared, Connected, ErrorBody, FrameKind, Gap, GapReason, Ping};
@@ -44,6 +45,7 @@ pub struct StreamQuery {
     ty: Option<String>,
     source: Option<String>,
     subject: Option<String>,
+    filter: Option<String>,
 }
 
 /// Where a stream starts.
@@ -94,12 +96,13 @@ frames carry an `id`.",
         ("type" = Option<String>, Query, description = "Only events whose type matches this glob (`*` and `?`)"),
         ("source" = Option<String>, Query, description = "Only events whose source matches this glob"),
         ("subject" = Option<String>, Query, description = "Only events whose subject matches this glob"),
+        ("filter" = Option<String>, Query, description = "Only events for which this CESQL expression is true (without errors); empty: no filter"),
     ),
     responses(
         (status = 200, description = "The stream: frames `cloudevent`, `connected`, `ping`, `gap`, `cleared`, `rejected`",
             content_type = "text/event-stream", body = StreamFrame),
         (status = 400, description = "`invalid_query`: a malformed `lastEventId` or `replay`; \
-`invalid_header`: a malformed `Last-Event-ID`", body = ErrorBody),
+`invalid_header`: a malformed `Last-Event-ID`; `invalid_expression`: `filter` does not parse", body = ErrorBody),
         (status = 503, description = "`backend_unavailable`: the history backend is unreachable; \
 `shutting_down`: the server is stopping", body = ErrorBody),
     )
@@ -111,7 +114,12 @@ async fn get_stream(
 ) -> Result<Response> {
     let Query(query) = raw.map_err(|e| ApiError::BadQuery(e.body_text()))?;
     let start = parse_start(&headers, &query)?;
-    let criteria = criteria(query.ty.as_deref(), query.source.as_deref(), query.subject.as_deref());
+    let criteria = criteria(
+        query.ty.as_deref(),
+        query.source.as_deref(),
+        query.subject.as_deref(),
+        query.filter.as_deref(),
+    )?;
     let (follow, stats) =
         Follow::subscribe(Arc::clone(&state.log), &state.hub, Arc::clone(&state.metrics), criteria).await?;
     let mut subscription = Subscription::new(&state, follow, &stats);
@@ -132,9 +140,18 @@ async fn get_stream(
         .into_response())
 }
 
-/// `?type=`, `?source=`, `?subject=` of `/stream` and `/api/events/wait`; absent is as empty.
-pub fn criteria(ty: Option<&str>, source: Option<&str>, subject: Option<&str>) -> Criteria {
-    Criteria::new(ty.unwrap_or_default(), source.unwrap_or_default(), subject.unwrap_or_default())
+/// `?type=`, `?source=`, `?subject=` and `?filter=` of `/stream`, `/api/events` and
+/// `/api/events/wait`; absent is as empty. A `filter` that does not parse is a 400.
+pub fn criteria(
+    ty: Option<&str>,
+    source: Option<&str>,
+    subject: Option<&str>,
+    filter: Option<&str>,
+) -> Result<Criteria> {
+    let expression =
+        parse_optional(filter).map_err(|error| ApiError::InvalidExpression { field: "filter", error })?;
+    Ok(Criteria::new(ty.unwrap_or_default(), source.unwrap_or_default(), subject.unwrap_or_default())
+        .with_expression(expression.map(Arc::new)))
 }
 
 /// Counts the connection in `stream_clients` for as long as it lives.

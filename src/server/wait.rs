@@ -35,6 +35,7 @@ pub struct WaitQuery {
     ty: Option<String>,
     source: Option<String>,
     subject: Option<String>,
+    filter: Option<String>,
     after: Option<String>,
     timeout_ms: Option<String>,
 }
@@ -50,7 +51,7 @@ fn parse_timeout(value: Option<&str>) -> Result<Duration> {
     }
 }
 
-/// `GET /api/events/wait?type=&source=&subject=&after=&timeout_ms=`: the envelope of the first
+/// `GET /api/events/wait?type=&source=&subject=&filter=&after=&timeout_ms=`: the envelope of the first
 /// matching event with a history id above `after` (already stored or not), or, without `after`, the
 /// first stored after the call began. 408 `timeout` when none comes in time.
 #[utoipa::path(
@@ -63,12 +64,13 @@ fn parse_timeout(value: Option<&str>) -> Result<Duration> {
         ("type" = Option<String>, Query, description = "Event type filter, as `/stream`'s"),
         ("source" = Option<String>, Query, description = "Source filter, as `/stream`'s"),
         ("subject" = Option<String>, Query, description = "Subject filter, as `/stream`'s"),
+        ("filter" = Option<String>, Query, description = "CESQL filter, as `/stream`'s"),
         ("after" = Option<EventId>, Query, description = "Only events after this history id"),
         ("timeout_ms" = Option<u64>, Query, minimum = 0, maximum = 60000, description = "How long to wait, default 10000; 0 only looks at the history"),
     ),
     responses(
         (status = 200, description = "The first matching event", body = Envelope),
-        (status = 400, description = "`invalid_query`: a malformed id or timeout", body = ErrorBody),
+        (status = 400, description = "`invalid_query`: a malformed id or timeout; `invalid_expression`: `filter` does not parse", body = ErrorBody),
         (status = 408, description = "`timeout`: no matching event in time", body = ErrorBody),
         (status = 503, description = "`backend_unavailable`: the history backend is unreachable; \
 `shutting_down`: the server is stopping", body = ErrorBody),
@@ -81,7 +83,7 @@ async fn wait_event(
     let Query(q) = raw.map_err(|e| ApiError::BadQuery(e.body_text()))?;
     let after = q.after.as_deref().map(|v| parse_id("after", v)).transpose()?;
     let timeout = parse_timeout(q.timeout_ms.as_deref())?;
-    let criteria = criteria(q.ty.as_deref(), q.source.as_deref(), q.subject.as_deref());
+    let criteria = criteria(q.ty.as_deref(), q.source.as_deref(), q.subject.as_deref(), q.filter.as_deref())?;
     let found = tokio::time::timeout(timeout, first_match(&state, criteria, after)).await;
     let entry = found.map_err(|_| {
         ApiError::Timeout(format!("no matching event within {}", humantime::format_duration(timeout)))
