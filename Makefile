@@ -27,7 +27,7 @@ WASM_IN := target/wasm32-unknown-unknown/wasm-release/$(CRATE).wasm
 SERVER := target/release/$(NAME)
 SSR := --no-default-features --features ssr
 HYDRATE := --lib --target wasm32-unknown-unknown --no-default-features --features hydrate
-SRC := $(shell find src -type f) build.rs Cargo.toml Cargo.lock Leptos.toml .cargo/config.toml
+SRC := $(shell find src crates/*/src -type f) crates/*/Cargo.toml build.rs Cargo.toml Cargo.lock Leptos.toml .cargo/config.toml
 # -Oz to a fixed point. --low-memory-unused: rustc's wasm32 layout puts the stack's far end in the
 # first KiB (never reached short of overflow), so offsets below 1 KiB fold into loads and stores
 # (-2.3 KB gzip). The producers and target-features sections are metadata no browser reads.
@@ -35,12 +35,13 @@ WASM_OPT := -Oz --converge --low-memory-unused --strip-producers --strip-target-
   --enable-bulk-memory --enable-nontrapping-float-to-int
 ARGS ?=
 
-.PHONY: help run test tools build site server lint unit e2e bench clean
+.PHONY: help run test tools build site server lint unit e2e bench clean tck
 
 help:
 	@echo "make run    build in release and serve http://127.0.0.1:8080 (ARGS='--listen 0.0.0.0:8080 ...')"
 	@echo "make test   fmt, clippy (server and wasm), unit and integration tests, Playwright end-to-end"
 	@echo "make bench  benchmarks against their in-run baselines"
+	@echo "make tck TCK=DIR   the CESQL conformance suite (its yaml files) against crates/cesql"
 
 run: build
 	$(SERVER) $(ARGS)
@@ -141,11 +142,14 @@ lint: .tools/rust-target
 	cargo fmt --all -- --check
 	cargo clippy --locked --all-targets $(SSR) -- -D warnings
 	cargo clippy --locked $(HYDRATE) -- -D warnings
+	cargo clippy --locked -p cesql --all-targets --all-features -- -D warnings
+	cargo clippy --locked -p cesql --target wasm32-unknown-unknown --features serde -- -D warnings
 
 # Release profile: the test build reuses the dependencies the server build compiles.
 # The Redis backend's tests get a private redis-server, stopped afterwards even when tests fail.
 unit: .tools/redis-server
 	scripts/with-redis.sh cargo test --locked --release $(SSR)
+	cargo test --locked -p cesql --all-features --release
 
 e2e: build .tools/chromium end2end/.npm-stamp
 	cd end2end && npx playwright test
@@ -153,6 +157,11 @@ e2e: build .tools/chromium end2end/.npm-stamp
 bench:
 	cargo bench --locked $(SSR) --bench ingest
 	cargo bench --locked $(SSR) --bench filter
+	cargo run --locked --release -p cesql --example throughput
+
+# The CESQL conformance suite: TCK=<directory with its yaml files> (not part of this repository).
+tck:
+	cargo run --locked --release -p cesql --features json --example tck -- $(TCK)
 
 clean:
 	cargo clean
