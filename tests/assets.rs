@@ -46,9 +46,7 @@ impl Site {
     }
 
     fn app(&self) -> Router {
-        let mut state = common::state(&[]);
-        state.assets = Arc::new(Assets::from_dir(&self.root, "pkg"));
-        router(state)
+        router(common::state(&[]).with_assets(Assets::from_dir(&self.root, "pkg")))
     }
 }
 
