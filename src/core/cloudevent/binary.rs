@@ -106,7 +106,7 @@ fn data_from_body(
         path: path.under("data").to_string(),
     };
     // Strict JSON is UTF-8 (RFC 8259 §8.1), so its text is the body's.
-    let json = || match json::parse_strict(body) {
+    let json = || match json::check_strict(body) {
         Ok(_) => Ok(std::str::from_utf8(body).map(Data::from_json_text).map_err(|e| e.to_string())),
         Err(JsonError::DuplicateMember(path)) => Err(duplicate(path)),
         Err(JsonError::Malformed(why)) => Ok(Err(why)),
