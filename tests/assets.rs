@@ -12,7 +12,6 @@ use cloudevent_player::server::{assets::Assets, router};
 use common::Reply;
 use std::io::{Read, Write};
 use std::path::PathBuf;
-use std::sync::Arc;
 
 const WASM: &str = "/pkg/cloudevent-player.wasm";
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
