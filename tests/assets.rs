@@ -12,7 +12,6 @@ use cloudevent_player::server::{assets::Assets, router};
 use common::Reply;
 use std::io::{Read, Write};
 use std::path::PathBuf;
-use std::sync::Arc;
 
 const WASM: &str = "/pkg/cloudevent-player.wasm";
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
@@ -46,9 +45,7 @@ impl Site {
     }
 
     fn app(&self) -> Router {
-        let mut state = common::state(&[]);
-        state.assets = Arc::new(Assets::from_dir(&self.root, "pkg"));
-        router(state)
+        router(common::state(&[]).with_assets(Assets::from_dir(&self.root, "pkg")))
     }
 }
 

@@ -190,7 +190,12 @@ fn treatment(name: &str) -> Treatment {
 }
 
 fn contains_ignore_ascii_case(haystack: &str, needle: &str) -> bool {
-    haystack.as_bytes().windows(needle.len()).any(|window| window.eq_ignore_ascii_case(needle.as_bytes()))
+    let (haystack, needle) = (haystack.as_bytes(), needle.as_bytes());
+    let Some(first) = needle.first() else { return true };
+    // The first byte rules out nearly every window before a full comparison.
+    haystack
+        .windows(needle.len())
+        .any(|window| window[0].eq_ignore_ascii_case(first) && window.eq_ignore_ascii_case(needle))
 }
 
 /// Recorded headers, whether the byte budget cut them, and how many it left out.
@@ -291,9 +296,19 @@ impl Headers {
     }
 
     fn push(&mut self, name: &str, value: &str) {
-        self.text.extend(name.chars().filter(|c| *c != '\0').map(|c| c.to_ascii_lowercase()));
+        self.text.reserve(name.len() + value.len() + 2);
+        // Names from the HTTP stack are lower-case already, and neither holds a NUL: copied whole.
+        if name.bytes().any(|b| b == 0 || b.is_ascii_uppercase()) {
+            self.text.extend(name.chars().filter(|c| *c != '\0').map(|c| c.to_ascii_lowercase()));
+        } else {
+            self.text.push_str(name);
+        }
         self.text.push('\0');
-        self.text.extend(value.chars().filter(|c| *c != '\0'));
+        if value.contains('\0') {
+            self.text.extend(value.chars().filter(|c| *c != '\0'));
+        } else {
+            self.text.push_str(value);
+        }
         self.text.push('\0');
     }
 

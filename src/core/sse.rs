@@ -76,7 +76,8 @@ impl Frame {
         if !self.is_retry_only() {
             let mut rest = self.data.as_str();
             loop {
-                let end = rest.find(['\r', '\n']).unwrap_or(rest.len());
+                // Bytes, not chars: CR and LF never occur inside a UTF-8 sequence.
+                let end = rest.bytes().position(|b| b == b'\r' || b == b'\n').unwrap_or(rest.len());
                 write_field(out, "data", &rest[..end], |_| false);
                 match rest.as_bytes().get(end) {
                     None => break,
@@ -102,7 +103,11 @@ impl Frame {
 fn write_field(out: &mut String, name: &str, value: &str, drop: impl Fn(char) -> bool + Copy) {
     out.push_str(name);
     out.push(':');
-    if value.chars().any(|c| !drop(c)) {
+    // Every dropped character is ASCII: a value without them (all but hostile ones) is copied whole.
+    if !value.is_empty() && !value.bytes().any(|b| b.is_ascii() && drop(char::from(b))) {
+        out.push(' ');
+        out.push_str(value);
+    } else if value.chars().any(|c| !drop(c)) {
         out.push(' ');
         value.split(drop).for_each(|piece| out.push_str(piece));
     }

@@ -44,9 +44,13 @@ use tokio_util::task::{TaskTracker, task_tracker::TaskTrackerToken};
 /// Messages buffered per stream subscriber before it counts as lagging and catches up from the log.
 const HUB_CAPACITY: usize = 4096;
 
-/// State shared by every handler. Cheap to clone.
-#[derive(Clone, FromRef)]
-pub struct AppState {
+/// State shared by every handler: one `Arc`, so the clone axum makes for each handler and
+/// middleware of each request is one atomic increment, not a copy of every field.
+#[derive(Clone)]
+pub struct AppState(Arc<Shared>);
+
+/// What [`AppState`] shares.
+pub struct Shared {
     pub leptos_options: LeptosOptions,
     /// The site's static files; none until [`serve`] loads them (or a test sets some).
     pub assets: Arc<Assets>,
@@ -98,6 +102,21 @@ impl Lifecycle {
     }
 }
 
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// The Leptos routes render with these options.
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
 impl AppState {
     /// State with the memory backend sized by `config` (whatever `--redis-url` says).
     pub fn new(config: Config, leptos_options: LeptosOptions) -> Self {
@@ -121,7 +140,7 @@ impl AppState {
 
     fn with_log(config: Config, leptos_options: LeptosOptions, hub: Hub, log: Arc<dyn EventLog>) -> Self {
         let sinks = Arc::new(Sinks::new(&config));
-        Self {
+        Self(Arc::new(Shared {
             leptos_options,
             assets: Arc::new(Assets::default()),
             config: Arc::new(config),
@@ -134,7 +153,19 @@ impl AppState {
             stream_id: new_stream_id().into(),
             shutdown: CancellationToken::new(),
             lifecycle: Arc::new(Lifecycle::default()),
+        }))
+    }
+
+    /// Serves the site from `assets`: the page then asks for the WASM, JS and CSS in their
+    /// content-hashed directory (see `assets`). Only before the state is shared.
+    pub fn with_assets(mut self, assets: Assets) -> Self {
+        let shared = Arc::get_mut(&mut self.0).expect("assets are set before the state is shared");
+        if let Some(version) = assets.version() {
+            shared.leptos_options.site_pkg_dir =
+                format!("{}/{version}", shared.leptos_options.site_pkg_dir).into();
         }
+        shared.assets = Arc::new(assets);
+        self
     }
 }
 
@@ -157,11 +188,7 @@ pub enum StartError {
 
 /// Every route: health checks and the Leptos pages, with static files as the fallback, behind
 /// the access rules (token, `Host`, CORS) and the security headers of [`access`].
-pub fn router(mut state: AppState) -> Router {
-    // The page asks for the WASM, JS and CSS in their content-hashed directory (see `assets`).
-    if let Some(version) = state.assets.version() {
-        state.leptos_options.site_pkg_dir = format!("{}/{version}", state.leptos_options.site_pkg_dir).into();
-    }
+pub fn router(state: AppState) -> Router {
     let options = state.leptos_options.clone();
     let body_timeout = state.config.body_timeout;
     let listen = state.config.listen_addr().unwrap_or(options.site_addr);
@@ -295,8 +322,7 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         );
     }
     let assets = Assets::load(&options.site_root, &options.site_pkg_dir);
-    let mut state = AppState::connect(config, options).await?;
-    state.assets = Arc::new(assets);
+    let state = AppState::connect(config, options).await?.with_assets(assets);
     tracing::info!("listening on http://{addr}");
     serve_on(listener, state, shutdown_signal()).await;
     tracing::info!("stopped");

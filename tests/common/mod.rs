@@ -33,9 +33,7 @@ pub fn app(args: &[&str]) -> Router {
 /// The app with its static files read from `site_root` (relative to the crate root), so tests
 /// of static answers need no prior `make build`.
 pub fn app_serving(site_root: &str, args: &[&str]) -> Router {
-    let mut state = state(args);
-    state.assets = std::sync::Arc::new(Assets::from_dir(site_root, "pkg"));
-    router(state)
+    router(state(args).with_assets(Assets::from_dir(site_root, "pkg")))
 }
 
 pub struct Reply {

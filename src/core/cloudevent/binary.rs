@@ -32,17 +32,19 @@ pub fn decode_binary(headers: &[(&str, &[u8])], body: &[u8]) -> Result<Validated
 /// reported and left out; so is a second header for the same attribute.
 fn attributes_from_headers(headers: &[(&str, &[u8])], r: &mut Report) -> Map<String, Value> {
     let mut members = Map::new();
-    let mut counts: Vec<(String, usize)> = Vec::new();
+    // Names as sent (the HTTP stack lower-cases them), compared ignoring case: no copy per header.
+    let mut counts: Vec<(&str, usize)> = Vec::new();
     for (name, raw) in headers {
         let Some(prefix) = name.get(..3).filter(|prefix| prefix.eq_ignore_ascii_case("ce-")) else {
             continue;
         };
-        let attribute = name[prefix.len()..].to_ascii_lowercase();
-        if let Some((_, count)) = counts.iter_mut().find(|(seen, _)| *seen == attribute) {
+        let sent = &name[prefix.len()..];
+        if let Some((_, count)) = counts.iter_mut().find(|(seen, _)| seen.eq_ignore_ascii_case(sent)) {
             *count += 1;
             continue;
         }
-        counts.push((attribute.clone(), 1));
+        counts.push((sent, 1));
+        let attribute = sent.to_ascii_lowercase();
         match attribute.as_str() {
             "datacontenttype" => r.error(
                 "ce-datacontenttype",
@@ -62,11 +64,12 @@ fn attributes_from_headers(headers: &[(&str, &[u8])], r: &mut Report) -> Map<Str
             },
         }
     }
-    for (attribute, count) in counts.iter().filter(|(_, count)| *count > 1) {
+    for (sent, count) in counts.iter().filter(|(_, count)| *count > 1) {
+        let attribute = sent.to_ascii_lowercase();
         let message = format!(
             "{attribute}: {count} ce-{attribute} headers; an attribute maps to exactly one header (HTTP binding §3.1.3)"
         );
-        r.error(attribute, message);
+        r.error(&attribute, message);
     }
     members
 }
@@ -103,7 +106,7 @@ fn data_from_body(
         path: path.under("data").to_string(),
     };
     // Strict JSON is UTF-8 (RFC 8259 §8.1), so its text is the body's.
-    let json = || match json::parse_strict(body) {
+    let json = || match json::check_strict(body) {
         Ok(_) => Ok(std::str::from_utf8(body).map(Data::from_json_text).map_err(|e| e.to_string())),
         Err(JsonError::DuplicateMember(path)) => Err(duplicate(path)),
         Err(JsonError::Malformed(why)) => Ok(Err(why)),
@@ -163,7 +166,8 @@ fn header_value(raw: &[u8]) -> Result<String, String> {
             "'%' at position {at} is not followed by two hex digits (a literal % is sent as %25)"
         ));
     }
-    String::from_utf8(percent_decode(text).collect()).map_err(|e| {
+    let decoded: std::borrow::Cow<'_, [u8]> = percent_decode(text).into();
+    String::from_utf8(decoded.into_owned()).map_err(|e| {
         format!(
             "the percent-decoded value is not valid UTF-8 (from byte {}), which the HTTP binding rejects",
             e.utf8_error().valid_up_to()

@@ -101,6 +101,23 @@ pub fn parse_strict(bytes: &[u8]) -> Result<Value, JsonError> {
     })
 }
 
+/// Checks `bytes` as [`parse_strict`] does (same errors, same duplicate paths) without building the
+/// value: for data that is kept as its text, so a body is not turned into a tree only to be dropped.
+pub fn check_strict(bytes: &[u8]) -> Result<(), JsonError> {
+    let mut trail = Vec::new();
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let checked =
+        Check { trail: &mut trail }.deserialize(&mut deserializer).and_then(|()| deserializer.end());
+    checked.map_err(|error| {
+        if trail.is_empty() {
+            JsonError::Malformed(error.to_string())
+        } else {
+            trail.reverse();
+            JsonError::DuplicateMember(JsonPath(trail))
+        }
+    })
+}
+
 /// One event's JSON, strictly parsed: an object's members, with `data` kept as its own text.
 #[derive(Debug)]
 pub(super) enum EventJson {
@@ -134,17 +151,22 @@ pub(super) fn parse_event(bytes: &[u8]) -> Result<EventJson, JsonError> {
     let mut data = None;
     for (name, value) in raw {
         // What is inside a member is checked before the member's own name, as one pass would.
-        let parsed = parse_strict(value.get().as_bytes()).map_err(|error| match error {
+        let under = |error| match error {
             JsonError::DuplicateMember(path) => JsonError::DuplicateMember(path.under(&name)),
             malformed => malformed,
-        })?;
+        };
+        let text = value.get().as_bytes();
+        let parsed =
+            if name == "data" { check_strict(text).map(|()| None) } else { parse_strict(text).map(Some) };
+        let parsed = parsed.map_err(under)?;
         if members.contains_key(&name) || (name == "data" && data.is_some()) {
             return Err(JsonError::DuplicateMember(JsonPath(vec![Step::Member(name)])));
         }
-        if name == "data" {
-            data = Some(Data::from_json_text(value.get()));
-        } else {
-            members.insert(name, parsed);
+        match parsed {
+            None => data = Some(Data::from_json_text(value.get())),
+            Some(parsed) => {
+                members.insert(name, parsed);
+            }
         }
     }
     Ok(EventJson::Object { members, data })
@@ -319,6 +341,138 @@ impl<'de> Visitor<'de> for Strict<'_> {
     }
 }
 
+/// [`Strict`] without the value: member names are borrowed from the text where it has no escape,
+/// and each object's names are compared with those before it (objects in events are small; a
+/// large one switches to a hash set).
+struct Check<'t> {
+    trail: &'t mut Vec<Step>,
+}
+
+impl<'de> DeserializeSeed<'de> for Check<'_> {
+    type Value = ();
+
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+/// An object member's name: borrowed from the input unless it had to be unescaped.
+struct Name<'de>(std::borrow::Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Name<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct NameVisitor;
+        impl<'de> Visitor<'de> for NameVisitor {
+            type Value = Name<'de>;
+
+            fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+                formatter.write_str("a member name")
+            }
+
+            fn visit_borrowed_str<E>(self, value: &'de str) -> Result<Name<'de>, E> {
+                Ok(Name(value.into()))
+            }
+
+            fn visit_str<E>(self, value: &str) -> Result<Name<'de>, E> {
+                Ok(Name(value.to_owned().into()))
+            }
+
+            fn visit_string<E>(self, value: String) -> Result<Name<'de>, E> {
+                Ok(Name(value.into()))
+            }
+        }
+        deserializer.deserialize_str(NameVisitor)
+    }
+}
+
+/// Names compared one by one up to this many members; a set beyond.
+const LINEAR_NAMES: usize = 32;
+
+impl<'de> Visitor<'de> for Check<'_> {
+    type Value = ();
+
+    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        formatter.write_str("any valid JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_none<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_some<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        self.deserialize(deserializer)
+    }
+
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut index = 0;
+        loop {
+            match seq.next_element_seed(Check { trail: &mut *self.trail }) {
+                Ok(Some(())) => index += 1,
+                Ok(None) => return Ok(()),
+                Err(error) => {
+                    if !self.trail.is_empty() {
+                        self.trail.push(Step::Index(index));
+                    }
+                    return Err(error);
+                }
+            }
+        }
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut names: Vec<Name<'de>> = Vec::new();
+        let mut set: std::collections::HashSet<std::borrow::Cow<'de, str>> = std::collections::HashSet::new();
+        while let Some(Name(name)) = map.next_key::<Name<'de>>()? {
+            if let Err(error) = map.next_value_seed(Check { trail: &mut *self.trail }) {
+                if !self.trail.is_empty() {
+                    self.trail.push(Step::Member(name.into_owned()));
+                }
+                return Err(error);
+            }
+            let repeated = if names.len() < LINEAR_NAMES {
+                names.iter().any(|seen| seen.0 == name)
+            } else {
+                if set.is_empty() {
+                    set.extend(names.iter().map(|seen| seen.0.clone()));
+                }
+                !set.insert(name.clone())
+            };
+            if repeated {
+                self.trail.push(Step::Member(name.into_owned()));
+                return Err(de::Error::custom("duplicate member name"));
+            }
+            if names.len() < LINEAR_NAMES {
+                names.push(Name(name));
+            }
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
@@ -442,6 +596,7 @@ mod tests {
             let text = if pretty { serde_json::to_vec_pretty(&value) } else { serde_json::to_vec(&value) }.unwrap();
             let expected = serde_json::from_slice::<Value>(&text).unwrap();
             let strict = parse_strict(&text).unwrap();
+            prop_assert_eq!(check_strict(&text), Ok(()));
             prop_assert_eq!(serde_json::to_string(&strict).unwrap(), serde_json::to_string(&expected).unwrap());
             prop_assert_eq!(strict, expected);
         }
@@ -452,8 +607,14 @@ mod tests {
             let text = serde_json::to_vec(&value).unwrap();
             let text = &text[..cut.index(text.len() + 1)];
             match serde_json::from_slice::<Value>(text) {
-                Ok(expected) => prop_assert_eq!(parse_strict(text), Ok(expected)),
-                Err(e) => prop_assert_eq!(parse_strict(text), Err(JsonError::Malformed(e.to_string()))),
+                Ok(expected) => {
+                    prop_assert_eq!(check_strict(text), Ok(()));
+                    prop_assert_eq!(parse_strict(text), Ok(expected));
+                }
+                Err(e) => {
+                    prop_assert_eq!(check_strict(text), Err(JsonError::Malformed(e.to_string())));
+                    prop_assert_eq!(parse_strict(text), Err(JsonError::Malformed(e.to_string())));
+                }
             }
         }
 
@@ -467,8 +628,25 @@ mod tests {
             let text = with_member_repeated(&value, &path, &name);
             let mut expected = path;
             expected.push(Step::Member(name));
+            prop_assert_eq!(check_strict(text.as_bytes()), Err(JsonError::DuplicateMember(JsonPath(expected.clone()))));
             prop_assert_eq!(parse_strict(text.as_bytes()), Err(JsonError::DuplicateMember(JsonPath(expected))));
         }
+    }
+
+    #[test]
+    fn the_check_finds_repeats_among_many_members_and_escaped_names() {
+        let many: Vec<String> = (0..40).map(|n| format!(r#""m{n}": {n}"#)).collect();
+        let text = format!(r#"{{"data": {{{}, "m35": 0}}}}"#, many.join(", "));
+        let expected = JsonError::DuplicateMember(JsonPath(vec![
+            Step::Member("data".into()),
+            Step::Member("m35".into()),
+        ]));
+        assert_eq!(check_strict(text.as_bytes()), Err(expected.clone()));
+        assert_eq!(parse_strict(text.as_bytes()).map(|_| ()), Err(expected));
+        let escaped = br#"{"a": [{"x": 1, "x": 2}]}"#;
+        assert_eq!(check_strict(escaped), parse_strict(escaped).map(|_| ()));
+        assert!(check_strict(escaped).is_err());
+        assert_eq!(check_strict(&format!(r#"{{{}}}"#, many.join(", ")).into_bytes()), Ok(()));
     }
 
     /// Every (path to a non-empty object, first member name).

@@ -423,6 +423,10 @@ pub(super) fn name_problem(name: &str) -> Option<String> {
 /// CloudEvents strings exclude control characters (U+0000–U+001F, U+007F–U+009F: exactly
 /// `char::is_control`) and Unicode noncharacters (CloudEvents 1.0, type system).
 fn check_chars(s: &str) -> Result<(), String> {
+    // Printable ASCII, nearly every attribute, has neither: one pass over bytes instead of chars.
+    if s.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        return Ok(());
+    }
     let is_noncharacter = |c: char| matches!(c as u32, 0xFDD0..=0xFDEF) || c as u32 & 0xFFFE == 0xFFFE;
     match s.chars().enumerate().find(|&(_, c)| c.is_control() || is_noncharacter(c)) {
         None => Ok(()),

@@ -59,12 +59,16 @@ impl MemoryLog {
         let Batch { mode, events, request, received_at } = batch;
         // The request is shared by the batch's events; each carries its part of the cost.
         let request_share = request.approx_bytes() / events.len().max(1);
-        // Serialize before locking: the lock covers only id assignment and bookkeeping.
-        let prepared: Vec<_> = events.into_iter().map(|v| (v.event.to_json(), v)).collect();
+        // Serialize and hash before locking: the lock covers only id assignment and bookkeeping.
+        let prepared: Vec<_> =
+            events.into_iter().map(|v| (v.event.to_json(), v.event.duplicate_key().digest(), v)).collect();
         let now = now_ms();
+        // Evicted entries are freed after the lock is released: freeing an event is many small
+        // frees, which other appends should not wait on.
+        let mut evicted = Vec::new();
         let mut inner = self.lock();
         let mut appended = Vec::with_capacity(prepared.len());
-        for (json, validated) in prepared {
+        for (json, key, validated) in prepared {
             let previous = (inner.total_appended > 0).then_some(inner.last_id);
             let id = inner.last_id.next(now);
             inner.last_id = id;
@@ -76,7 +80,7 @@ impl MemoryLog {
                     inner.marks.pop_front();
                 }
             }
-            let duplicate_of = match inner.keys.entry(validated.event.duplicate_key().digest()) {
+            let duplicate_of = match inner.keys.entry(key) {
                 hash_map::Entry::Occupied(mut seen) => {
                     let (previous, count) = *seen.get();
                     seen.insert((id, count + 1));
@@ -104,11 +108,13 @@ impl MemoryLog {
             while inner.entries.len() > self.capacity
                 || (inner.bytes > self.max_bytes && inner.entries.len() > 1)
             {
-                inner.evict_oldest();
+                evicted.extend(inner.evict_oldest());
             }
             self.hub.publish_event(&entry);
             appended.push(entry);
         }
+        drop(inner);
+        drop(evicted);
         appended
     }
 
@@ -173,8 +179,9 @@ impl MemoryLog {
 }
 
 impl Inner {
-    fn evict_oldest(&mut self) {
-        let Some(oldest) = self.entries.pop_front() else { return };
+    /// Removes the oldest entry from the history and returns it, for the caller to free.
+    fn evict_oldest(&mut self) -> Option<Arc<Entry>> {
+        let oldest = self.entries.pop_front()?;
         self.bytes -= oldest.bytes;
         if let hash_map::Entry::Occupied(mut seen) =
             self.keys.entry(oldest.envelope.event.duplicate_key().digest())
@@ -187,6 +194,7 @@ impl Inner {
             }
         }
         self.evicted_through = Some(oldest.id());
+        Some(oldest)
     }
 }
 
