@@ -4,6 +4,7 @@ use crate::core::cloudevent::Mode;
 use crate::core::id::EventId;
 use crate::core::protocol::{
     Accepted, Delivery, Envelope, Rejection, RejectionList, RejectionSummary, SendRequest, SinkInfo, Sinks,
+    TriggerPreview,
 };
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
@@ -116,4 +117,10 @@ pub async fn post_batch(events: Vec<Box<RawValue>>) -> ApiResult<usize> {
     let answer: Accepted =
         call_as("POST", "/events", Some(("application/cloudevents-batch+json", body))).await?;
     Ok(answer.accepted)
+}
+
+/// `POST /api/triggers/preview`: which of the newest stored events a Knative Trigger (YAML or
+/// JSON, as pasted; the server tells them apart) would deliver, and what refused the others.
+pub async fn preview_trigger(manifest: String) -> ApiResult<TriggerPreview> {
+    Ok(call_as("POST", "/api/triggers/preview", Some(("text/plain; charset=utf-8", manifest))).await?)
 }

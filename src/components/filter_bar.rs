@@ -5,12 +5,19 @@ use crate::client::api::post_batch;
 use crate::client::dom::{date_time, download};
 use crate::client::ui::{UiState, use_ui};
 use crate::core::compose::{parse_import, to_batch_json, to_ndjson};
+use crate::core::expression::ParseError;
 use crate::core::filter::Filter;
 use leptos::prelude::*;
 
 /// The filter bar. Edits `filter`; the player applies it and writes it to the URL.
+/// `trigger_open` shows the Trigger dry-run panel; `expression_error` says why the expression
+/// does not parse (the player compiles it).
 #[component]
-pub fn FilterBar(filter: RwSignal<Filter>) -> impl IntoView {
+pub fn FilterBar(
+    filter: RwSignal<Filter>,
+    trigger_open: RwSignal<bool>,
+    expression_error: RwSignal<Option<ParseError>>,
+) -> impl IntoView {
     let ui = use_ui();
     let field = move |label: &'static str,
                       testid: &'static str,
@@ -71,6 +78,31 @@ pub fn FilterBar(filter: RwSignal<Filter>) -> impl IntoView {
                     }
                 />
             </label>
+            <div class="filter-field expression-field">
+                <label class="filter-label" for="filter-expression">"Expression (CESQL)"</label>
+                <input
+                    id="filter-expression"
+                    type="text"
+                    data-testid="filter-expression"
+                    placeholder="type LIKE 'com.example.%' AND sequence > 10"
+                    spellcheck="false"
+                    autocomplete="off"
+                    aria-describedby="filter-expression-error"
+                    aria-invalid=move || expression_error.with(Option::is_some).to_string()
+                    prop:value=move || filter.with(|f| f.expression.clone())
+                    on:input=move |ev| {
+                        let value = event_target_value(&ev);
+                        filter.update(|f| f.expression = value);
+                    }
+                />
+                <span id="filter-expression-error" class="error-text small" data-testid="filter-expression-error">
+                    {move || {
+                        expression_error
+                            .get()
+                            .map(|e| format!("Column {}: {}", e.position + 1, e.message))
+                    }}
+                </span>
+            </div>
             {move || {
                 range()
                     .map(|text| {
@@ -101,6 +133,16 @@ pub fn FilterBar(filter: RwSignal<Filter>) -> impl IntoView {
                 }}
             </span>
             <ExportImport />
+            <button
+                type="button"
+                class="button subtle"
+                data-testid="trigger-open"
+                aria-expanded=move || trigger_open.get().to_string()
+                title="Which events would a Knative Trigger deliver?"
+                on:click=move |_| trigger_open.update(|open| *open = !*open)
+            >
+                "Trigger dry-run"
+            </button>
             <button
                 type="button"
                 class="button subtle"

@@ -10,3 +10,4 @@ pub mod player;
 pub mod rejected;
 pub mod send_form;
 pub mod timeline;
+pub mod trigger;

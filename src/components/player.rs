@@ -9,9 +9,19 @@ use crate::components::event_list::EventList;
 use crate::components::filter_bar::FilterBar;
 use crate::components::rejected::rejected_lane;
 use crate::components::timeline::TimelineView;
+use crate::components::trigger::trigger_panel;
+use crate::core::expression::{EventPredicate, ParseError, compile_optional};
 use crate::core::filter::Filter;
 use leptos::either::Either;
 use leptos::prelude::*;
+use std::sync::Arc;
+
+/// Parses and compiles a filter expression. The CESQL engine is loaded with this function, the
+/// first time an expression is typed or a link carries one.
+#[lazy]
+fn compile_expression(text: String) -> Result<Option<Arc<dyn EventPredicate>>, ParseError> {
+    compile_optional(&text)
+}
 
 /// The player view at `/`.
 #[component]
@@ -20,12 +30,33 @@ pub fn Player() -> impl IntoView {
     // Read on the server and in the browser alike, so hydration sees the same inputs.
     let initial = Filter::from_query(&page_query());
     let filter = RwSignal::new(initial);
+    let trigger_open = RwSignal::new(false);
+    let expression_error = RwSignal::new(None::<ParseError>);
     Effect::new(move |previous: Option<()>| {
         let current = filter.get();
         if previous.is_some() {
             replace_query(&current.to_query());
         }
-        ui.view.update(|view| view.set_filter(current));
+        if current.expression.is_empty() {
+            expression_error.set(None);
+            ui.view.update(|view| view.set_filter(current, None));
+            return;
+        }
+        leptos::task::spawn_local(async move {
+            let compiled = compile_expression(current.expression.clone()).await;
+            // Typed on meanwhile: the newer filter's own task applies it.
+            if filter.with_untracked(|f| *f != current) {
+                return;
+            }
+            let expression = compiled.unwrap_or_else(|error| {
+                expression_error.set(Some(error));
+                None
+            });
+            if expression.is_some() {
+                expression_error.set(None);
+            }
+            ui.view.update(|view| view.set_filter(current, expression));
+        });
     });
     // The rejected lane starts with what the server kept before this tab opened.
     Effect::new(move |loaded: Option<()>| {
@@ -44,7 +75,8 @@ pub fn Player() -> impl IntoView {
     });
 
     view! {
-        <FilterBar filter />
+        <FilterBar filter trigger_open expression_error />
+        {move || trigger_open.get().then(|| Suspend::new(trigger_panel(trigger_open)))}
         <TimelineView filter />
         {move || match ui.lane.get() {
             Lane::Events => Either::Left(view! {

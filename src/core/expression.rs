@@ -24,6 +24,25 @@ impl cesql::Event for CloudEvent {
     }
 }
 
+/// What a filter asks of an event beyond its patterns: a compiled expression. Held as a trait
+/// object so the page can load the engine's evaluator with the parser, on first use (a `#[lazy]`
+/// function makes the object, and nothing on the first page calls the engine directly).
+pub trait EventPredicate: Send + Sync + std::fmt::Debug {
+    /// Whether `event` passes: CESQL filter semantics, `true` without errors.
+    fn matches(&self, event: &CloudEvent) -> bool;
+}
+
+impl EventPredicate for Expression {
+    fn matches(&self, event: &CloudEvent) -> bool {
+        Expression::matches(self, event)
+    }
+}
+
+/// `text` compiled for a filter: `None` when empty.
+pub fn compile_optional(text: &str) -> Result<Option<std::sync::Arc<dyn EventPredicate>>, ParseError> {
+    Ok(parse_optional(Some(text))?.map(|expression| std::sync::Arc::new(expression) as _))
+}
+
 /// `?filter=`'s text: `None` when empty (no filter), else the parsed expression.
 pub fn parse_optional(text: Option<&str>) -> Result<Option<Expression>, ParseError> {
     match text {

@@ -2,7 +2,7 @@
 //! run over every stored event on each keystroke and over each new event as it arrives.
 
 use crate::core::cloudevent::{CloudEvent, Value, unix_millis};
-use crate::core::expression::Expression;
+use crate::core::expression::{EventPredicate, Expression, ParseError, compile_optional};
 use crate::core::glob::Glob;
 use crate::core::id::EventId;
 use std::sync::Arc;
@@ -30,6 +30,10 @@ pub struct Filter {
     /// is, a boolean or integer as written in JSON), must match `pattern` (`*` wildcards). A name
     /// never contains `=`. Query key `ext`, repeated, value `name=pattern`.
     pub extensions: Vec<(String, String)>,
+    /// A CESQL expression (DESIGN §10), the same language as `/stream?filter=`; an event matches
+    /// when it evaluates to `true` without errors. Text that does not parse filters nothing (the
+    /// filter bar shows where it fails). Query key `filter`.
+    pub expression: String,
 }
 
 impl Filter {
@@ -42,6 +46,13 @@ impl Filter {
             && self.from_ms.is_none()
             && self.to_ms.is_none()
             && self.extensions.is_empty()
+            && self.expression.is_empty()
+    }
+
+    /// The expression, compiled: `Ok(None)` when there is none, the parse error when it does not
+    /// parse.
+    pub fn compiled_expression(&self) -> Result<Option<Arc<dyn EventPredicate>>, ParseError> {
+        compile_optional(&self.expression)
     }
 
     /// Parses a URL query string, with or without its leading `?`, decoding it as
@@ -60,6 +71,7 @@ impl Filter {
                 "source" => filter.source = value,
                 "subject" => filter.subject = value,
                 "q" => filter.text = value,
+                "filter" => filter.expression = value,
                 "from" => filter.from_ms = parse_time(&value).or(filter.from_ms),
                 "to" => filter.to_ms = parse_time(&value).or(filter.to_ms),
                 "ext" => {
@@ -74,7 +86,7 @@ impl Filter {
     }
 
     /// The canonical query string, without `?` (`""` for an empty filter): set criteria only, keys in
-    /// the order `type source subject q from to ext...`, times as Unix milliseconds, values
+    /// the order `type source subject q from to ext... filter`, times as Unix milliseconds, values
     /// form-urlencoded (`*` kept readable). `from_query(&f.to_query()) == f` for every filter whose
     /// extension names contain no `=`.
     pub fn to_query(&self) -> String {
@@ -94,6 +106,9 @@ impl Filter {
         }
         for (name, pattern) in &self.extensions {
             query.append_pair("ext", &format!("{name}={pattern}"));
+        }
+        if !self.expression.is_empty() {
+            query.append_pair("filter", &self.expression);
         }
         query.finish()
     }
@@ -119,8 +134,14 @@ impl Filter {
     /// Compiles the patterns and case-folds the text once, so matching an event allocates nothing
     /// (except to print an integer extension value).
     pub fn compile(&self) -> Matcher {
+        self.compile_with(self.compiled_expression().ok().flatten())
+    }
+
+    /// [`Filter::compile`] with the expression compiled already ([`Filter::compiled_expression`]):
+    /// the page compiles it where the engine is loaded on first use.
+    pub fn compile_with(&self, expression: Option<Arc<dyn EventPredicate>>) -> Matcher {
         Matcher {
-            attributes: Criteria::new(&self.ty, &self.source, &self.subject),
+            attributes: Criteria::new(&self.ty, &self.source, &self.subject).with_predicate(expression),
             text: (!self.text.is_empty()).then(|| fold_case(&self.text)),
             from_ms: self.from_ms,
             to_ms: self.to_ms,
@@ -212,8 +233,8 @@ pub struct Criteria {
     ty: Option<Glob>,
     source: Option<Glob>,
     subject: Option<Glob>,
-    /// Shared: one parsed expression serves every copy of the criteria (each stream's follow).
-    expression: Option<Arc<Expression>>,
+    /// Shared: one compiled expression serves every copy of the criteria (each stream's follow).
+    expression: Option<Arc<dyn EventPredicate>>,
 }
 
 impl Criteria {
@@ -230,7 +251,12 @@ impl Criteria {
     }
 
     /// These criteria and `expression` too (`None` adds nothing).
-    pub fn with_expression(mut self, expression: Option<Arc<Expression>>) -> Self {
+    pub fn with_expression(self, expression: Option<Arc<Expression>>) -> Self {
+        self.with_predicate(expression.map(|expression| expression as Arc<dyn EventPredicate>))
+    }
+
+    /// [`Criteria::with_expression`] for an expression compiled already.
+    pub fn with_predicate(mut self, expression: Option<Arc<dyn EventPredicate>>) -> Self {
         self.expression = expression;
         self
     }
@@ -332,11 +358,27 @@ mod tests {
             Filter { from_ms: Some(0), ..Filter::default() },
             Filter { to_ms: Some(0), ..Filter::default() },
             Filter { extensions: pairs(&[("a", "b")]), ..Filter::default() },
+            Filter { expression: "seq > 1".into(), ..Filter::default() },
         ];
         for filter in filters {
             assert!(!filter.is_empty(), "{filter:?}");
             assert!(!filter.compile().is_all(), "{filter:?}");
         }
+    }
+
+    #[test]
+    fn an_expression_filters_with_the_rest_and_one_that_does_not_parse_filters_nothing() {
+        let e = item(5, json!({"subject": "orders/42", "seq": 12}));
+        let with = |expression: &str| Filter { expression: expression.into(), ..Filter::default() };
+        assert!(matches(with("seq > 10 AND subject LIKE 'orders/%'"), &e));
+        assert!(!matches(with("seq > 20"), &e));
+        assert!(!matches(with("missing = 'x'"), &e), "an evaluation error is no match");
+        assert!(!matches(Filter { ty: "other".into(), ..with("seq > 10") }, &e), "AND-ed with the patterns");
+        let broken = with("seq > ");
+        assert_eq!(broken.compiled_expression().unwrap_err().position, 6);
+        assert!(broken.compile().is_all(), "text that does not parse filters nothing");
+        assert!(matches(broken, &e));
+        assert!(with("").compiled_expression().unwrap().is_none());
     }
 
     #[test]
@@ -495,6 +537,7 @@ mod tests {
             from_ms: Some(100),
             to_ms: Some(200),
             extensions: pairs(&[("tenant", "ac*")]),
+            expression: "tenant = 'acme'".into(),
         };
         assert!(matches(all.clone(), &e));
         let broken = [
@@ -502,6 +545,7 @@ mod tests {
             Filter { source: "http://*".into(), ..all.clone() },
             Filter { subject: "users/*".into(), ..all.clone() },
             Filter { text: "slow".into(), ..all.clone() },
+            Filter { expression: "tenant <> 'acme'".into(), ..all.clone() },
             Filter { from_ms: Some(151), ..all.clone() },
             Filter { to_ms: Some(150), ..all.clone() },
             Filter { extensions: pairs(&[("tenant", "other")]), ..all.clone() },
@@ -521,11 +565,12 @@ mod tests {
             from_ms: Some(1_700_000_000_000),
             to_ms: Some(-5),
             extensions: pairs(&[("tenant", "ac*"), ("sampled", "true")]),
+            expression: "seq >= 2 AND type LIKE 'a%'".into(),
         };
         assert_eq!(
             filter.to_query(),
             "type=com.example.*&source=https%3A%2F%2Fexample.com%2Fa+b&subject=a%26b%3Dc&q=50%25+%2B+more\
-             &from=1700000000000&to=-5&ext=tenant%3Dac*&ext=sampled%3Dtrue"
+             &from=1700000000000&to=-5&ext=tenant%3Dac*&ext=sampled%3Dtrue&filter=seq+%3E%3D+2+AND+type+LIKE+%27a%25%27"
         );
         assert_eq!(Filter::from_query(&filter.to_query()), filter);
         assert_eq!(Filter::default().to_query(), "");
@@ -612,15 +657,10 @@ mod tests {
             any::<Option<i64>>(),
             any::<Option<i64>>(),
             proptest::collection::vec((name, query_text()), 0..4),
+            query_text(),
         )
-            .prop_map(|((ty, source, subject, text), from_ms, to_ms, extensions)| Filter {
-                ty,
-                source,
-                subject,
-                text,
-                from_ms,
-                to_ms,
-                extensions,
+            .prop_map(|((ty, source, subject, text), from_ms, to_ms, extensions, expression)| {
+                Filter { ty, source, subject, text, from_ms, to_ms, extensions, expression }
             })
     }
 
@@ -677,7 +717,13 @@ mod tests {
                     wildcard(&chars(pattern), &chars(&text))
                 })
         });
-        pattern_holds(&filter.ty, string("type"))
+        // The engine through its own JSON adapter, not this crate's `CloudEvent` one.
+        let expression_holds = crate::core::expression::parse_optional(Some(&filter.expression))
+            .ok()
+            .flatten()
+            .is_none_or(|expression| expression.matches(map));
+        expression_holds
+            && pattern_holds(&filter.ty, string("type"))
             && pattern_holds(&filter.source, string("source"))
             && pattern_holds(&filter.subject, string("subject"))
             && filter.from_ms.is_none_or(|from| received >= i128::from(from))
@@ -727,15 +773,17 @@ mod tests {
             proptest::option::of(0i64..12),
             proptest::option::of(0i64..12),
             proptest::collection::vec((prop_oneof!["env", "n", "flag", "type", "data"], ext_pattern), 0..2),
+            prop_oneof![
+                Just(String::new()),
+                "(type|source|subject|env|n|flag) (=|<>|LIKE) '[ab%]{0,2}'",
+                "(NOT )?EXISTS (subject|env|n|flag)",
+                "n (<|>=) -?[0-9]",
+                "flag (AND|OR) type = 'a'",
+                "type =",
+            ],
         )
-            .prop_map(|((ty, source, subject), text, from_ms, to_ms, extensions)| Filter {
-                ty,
-                source,
-                subject,
-                text,
-                from_ms,
-                to_ms,
-                extensions,
+            .prop_map(|((ty, source, subject), text, from_ms, to_ms, extensions, expression)| {
+                Filter { ty, source, subject, text, from_ms, to_ms, extensions, expression }
             })
     }
 

@@ -4,6 +4,7 @@
 
 use crate::core::cloudevent::{CloudEvent, ValidationError};
 use crate::core::envelope::{MAX_RECORDED_BODY, MAX_RECORDED_HEADERS, RequestRecord};
+use crate::core::expression::EventPredicate;
 use crate::core::filter::{Filter, Matcher, Searchable};
 use crate::core::id::EventId;
 use crate::core::protocol::{FrameKind, Gap, GapReason};
@@ -128,7 +129,7 @@ impl EventView {
             rows: VecDeque::new(),
             shown: VecDeque::new(),
             capacity: capacity.max(1),
-            matcher: filter.compile(),
+            matcher: filter.compile_with(None),
             filter,
             keys: HashMap::new(),
             last_id: None,
@@ -230,12 +231,13 @@ impl EventView {
         }
     }
 
-    /// Applies a new filter to every held row.
-    pub fn set_filter(&mut self, filter: Filter) {
+    /// Applies a new filter to every held row; `expression` is its expression compiled
+    /// ([`Filter::compiled_expression`]; the page compiles it where the engine is loaded).
+    pub fn set_filter(&mut self, filter: Filter, expression: Option<Arc<dyn EventPredicate>>) {
         if filter == self.filter {
             return;
         }
-        self.matcher = filter.compile();
+        self.matcher = filter.compile_with(expression);
         self.filter = filter;
         self.shown = self.rows.iter().filter(|r| self.matcher.matches(&r.item)).cloned().collect();
     }
@@ -512,12 +514,12 @@ mod tests {
         let mut view = EventView::new(10);
         push(&mut view, EventId::new(1, 0), event("a", "order.created"));
         push(&mut view, EventId::new(2, 0), event("b", "user.created"));
-        view.set_filter(Filter { ty: "order.*".into(), ..Filter::default() });
+        view.set_filter(Filter { ty: "order.*".into(), ..Filter::default() }, None);
         assert_eq!(shown_ids(&view), vec!["a"]);
         assert!(push(&mut view, EventId::new(3, 0), event("c", "order.paid")));
         assert!(!push(&mut view, EventId::new(4, 0), event("d", "user.deleted")));
         assert_eq!((view.shown_len(), view.len()), (2, 4));
-        view.set_filter(Filter::default());
+        view.set_filter(Filter::default(), None);
         assert_eq!(shown_ids(&view), vec!["d", "c", "b", "a"]);
     }
 

@@ -1,0 +1,184 @@
+//! The Trigger dry-run (DESIGN §10): paste a Knative Trigger, see which stored events it would
+//! deliver and, for each one it would not, the filter that refused it. The server evaluates
+//! (`POST /api/triggers/preview`), so the page and `curl` agree; while the panel is open it asks
+//! again as new events arrive. Loaded on first use.
+
+use crate::client::api::preview_trigger;
+use crate::client::dom::{load, save};
+use crate::client::ui::use_ui;
+use crate::core::protocol::TriggerPreview;
+use leptos::prelude::*;
+
+/// localStorage key of the last Trigger pasted, so a reload keeps it.
+const MANIFEST_KEY: &str = "cep-trigger";
+
+/// What the panel starts with when nothing was pasted before: a Trigger using the new filters.
+const EXAMPLE: &str = "apiVersion: eventing.knative.dev/v1
+kind: Trigger
+metadata:
+  name: orders
+spec:
+  broker: default
+  filters:
+    - any:
+        - exact:
+            type: com.example.order.created
+        - prefix:
+            type: com.example.order.
+    - not:
+        cesql: \"subject LIKE 'test/%'\"
+";
+
+/// The panel, fetched with its code the first time it opens.
+#[lazy]
+pub fn trigger_panel(open: RwSignal<bool>) -> AnyView {
+    view! { <TriggerPanel open /> }.into_any()
+}
+
+#[component]
+fn TriggerPanel(open: RwSignal<bool>) -> impl IntoView {
+    let ui = use_ui();
+    let manifest = RwSignal::new(load(MANIFEST_KEY).unwrap_or_else(|| EXAMPLE.to_owned()));
+    let answer = RwSignal::new(None::<Result<TriggerPreview, String>>);
+    let follow = RwSignal::new(true);
+    let busy = RwSignal::new(false);
+    // Asked again while a request was under way: one more request when it answers.
+    let again = StoredValue::new(false);
+    fn run(
+        manifest: RwSignal<String>,
+        answer: RwSignal<Option<Result<TriggerPreview, String>>>,
+        busy: RwSignal<bool>,
+        again: StoredValue<bool>,
+    ) {
+        if busy.get_untracked() {
+            again.set_value(true);
+            return;
+        }
+        busy.set(true);
+        let text = manifest.get_untracked();
+        save(MANIFEST_KEY, &text);
+        leptos::task::spawn_local(async move {
+            let result = preview_trigger(text).await;
+            answer.set(Some(result));
+            busy.set(false);
+            if again.get_value() {
+                again.set_value(false);
+                run(manifest, answer, busy, again);
+            }
+        });
+    }
+    let run = move || run(manifest, answer, busy, again);
+    // Follows the stream: a new answer when the tab has received more events, at most one request
+    // at a time (a burst asks once more after the answer, not once per event).
+    Effect::new(move |seen: Option<u64>| {
+        let received = ui.view.with(|view| view.received());
+        if seen.is_some_and(|seen| seen != received)
+            && follow.get_untracked()
+            && answer.with_untracked(Option::is_some)
+        {
+            run();
+        }
+        received
+    });
+    let summary = move |preview: &TriggerPreview| {
+        let name = preview.trigger.name.as_deref().unwrap_or("This Trigger");
+        format!(
+            "{name} would deliver {} of the {} newest stored events",
+            preview.delivered.len(),
+            preview.scanned
+        )
+    };
+    let select = move |id| ui.selected.set(Some(id));
+
+    view! {
+        <section class="trigger-panel" aria-labelledby="trigger-title" data-testid="trigger-panel">
+            <div class="trigger-head">
+                <h2 id="trigger-title">"Trigger dry-run"</h2>
+                <button
+                    type="button"
+                    class="button subtle"
+                    data-testid="trigger-close"
+                    on:click=move |_| open.set(false)
+                >
+                    "Close"
+                </button>
+            </div>
+            <form
+                class="trigger-form"
+                on:submit=move |ev: leptos::ev::SubmitEvent| {
+                    ev.prevent_default();
+                    run();
+                }
+            >
+                <label class="trigger-label" for="trigger-input">
+                    "Knative Trigger, YAML or JSON (spec.filters with exact, prefix, suffix, all, any, not, cesql; or spec.filter.attributes)"
+                </label>
+                <textarea
+                    id="trigger-input"
+                    data-testid="trigger-input"
+                    rows="10"
+                    spellcheck="false"
+                    prop:value=move || manifest.get()
+                    on:input=move |ev| manifest.set(event_target_value(&ev))
+                ></textarea>
+                <div class="trigger-actions">
+                    <button type="submit" class="button primary" data-testid="trigger-preview" disabled=move || busy.get()>
+                        "Preview"
+                    </button>
+                    <label class="check">
+                        <input
+                            type="checkbox"
+                            data-testid="trigger-follow"
+                            prop:checked=move || follow.get()
+                            on:change=move |ev| follow.set(event_target_checked(&ev))
+                        />
+                        " Update as events arrive"
+                    </label>
+                </div>
+            </form>
+            <div aria-live="polite">
+                {move || {
+                    answer
+                        .with(|answer| match answer {
+                            None => None,
+                            Some(Err(message)) => Some(view! {
+                                <p class="error-text" role="alert" data-testid="trigger-error">{message.clone()}</p>
+                            }.into_any()),
+                            Some(Ok(preview)) => Some(view! {
+                                <p class="trigger-summary" data-testid="trigger-summary">{summary(preview)}</p>
+                            }.into_any()),
+                        })
+                }}
+            </div>
+            <ul class="trigger-results" data-testid="trigger-results">
+                {move || {
+                    answer
+                        .with(|answer| match answer {
+                            Some(Ok(preview)) => preview.events.clone(),
+                            _ => Vec::new(),
+                        })
+                        .into_iter()
+                        .map(|event| {
+                            let id = event.id;
+                            let verdict = if event.delivered { "delivered" } else { "refused" };
+                            let reason = event.refused_by.map(|refusal| {
+                                format!("{} ({}): {}", refusal.path, refusal.dialect, refusal.reason)
+                            });
+                            view! {
+                                <li class="trigger-row" class:refused=!event.delivered data-testid="trigger-row" data-verdict=verdict>
+                                    <button type="button" class="trigger-event" on:click=move |_| select(id)>
+                                        <span class="verdict">{if event.delivered { "✓ delivers" } else { "✗ refuses" }}</span>
+                                        <span class="mono">{event.ty}</span>
+                                        <span class="muted mono">{event.source}</span>
+                                        <span class="muted mono">{event.event_id}</span>
+                                    </button>
+                                    {reason.map(|reason| view! { <p class="trigger-reason" data-testid="trigger-reason">{reason}</p> })}
+                                </li>
+                            }
+                        })
+                        .collect_view()
+                }}
+            </ul>
+        </section>
+    }
+}
