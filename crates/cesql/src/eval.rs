@@ -158,6 +158,7 @@ pub(crate) fn eval<'a>(expr: &'a Expr, cx: &mut Ctx<'a>) -> Val<'a> {
     })
 }
 
+#[inline(never)]
 fn binary<'a>(op: BinOp, l: &'a Expr, r: &'a Expr, cx: &mut Ctx<'a>) -> Attribute<'a> {
     // AND and OR stop at the left operand when it decides the result (spec §3.4.2).
     if let BinOp::And | BinOp::Or = op {
@@ -217,6 +218,7 @@ fn binary<'a>(op: BinOp, l: &'a Expr, r: &'a Expr, cx: &mut Ctx<'a>) -> Attribut
     }
 }
 
+#[inline(never)]
 fn call<'a>(f: Builtin, args: &'a [Expr], cx: &mut Ctx<'a>) -> Attribute<'a> {
     let mut values = Vec::with_capacity(args.len());
     let mut missing = false;

@@ -42,19 +42,13 @@ pub(crate) fn parse(text: &str) -> Result<Expr, ParseError> {
     match p.peek() {
         None => Ok(expr),
         Some(Kind::RParen) => Err(p.error_here("unbalanced ')'")),
-        Some(_) => Err(p.error_here(format!(
-            "expected an operator or the end of the expression, found {}",
-            p.describe()
-        ))),
+        Some(_) => Err(p.expected("expected an operator or the end of the expression")),
     }
 }
 
 fn node(expr: Expr, depth: u32, at: usize) -> Result<Parsed, ParseError> {
     if depth > MAX_DEPTH {
-        return Err(ParseError::new(
-            at,
-            format!("expression nested too deeply (more than {MAX_DEPTH} levels)"),
-        ));
+        return Err(too_deep(at));
     }
     Ok((expr, depth))
 }
@@ -82,6 +76,14 @@ impl<'s> Parser<'s> {
         ParseError::new(self.pos(), message)
     }
 
+    /// "`expected`, found `<next token>`" at the next token. Cold and out of line, so message
+    /// formatting takes no room in the recursive functions' stack frames.
+    #[cold]
+    #[inline(never)]
+    fn expected(&self, expected: &str) -> ParseError {
+        self.error_here(format!("{expected}, found {}", self.describe()))
+    }
+
     /// The next token, for messages: `'*'`, `keyword AND`, `end of expression`.
     fn describe(&self) -> String {
         match self.peek() {
@@ -102,22 +104,21 @@ impl<'s> Parser<'s> {
             self.next += 1;
             Ok(())
         } else {
-            Err(self.error_here(format!("{message}, found {}", self.describe())))
+            Err(self.expected(message))
         }
     }
 
     fn expr(&mut self, min_bp: u8) -> Result<Parsed, ParseError> {
         self.nesting += 1;
         if self.nesting > 2 * MAX_DEPTH {
-            return Err(
-                self.error_here(format!("expression nested too deeply (more than {MAX_DEPTH} levels)"))
-            );
+            return Err(too_deep(self.pos()));
         }
         let result = self.expr_inner(min_bp);
         self.nesting -= 1;
         result
     }
 
+    #[inline(never)]
     fn expr_inner(&mut self, min_bp: u8) -> Result<Parsed, ParseError> {
         let (mut lhs, mut depth) = self.prefix()?;
         loop {
@@ -146,10 +147,7 @@ impl<'s> Parser<'s> {
                         Some(Kind::Keyword(Keyword::In)) => false,
                         _ => {
                             self.next += 1;
-                            return Err(self.error_here(format!(
-                                "expected LIKE or IN after NOT, found {}",
-                                self.describe()
-                            )));
+                            return Err(self.expected("expected LIKE or IN after NOT"));
                         }
                     };
                     if (if like { LIKE } else { IN }) < min_bp {
@@ -175,17 +173,16 @@ impl<'s> Parser<'s> {
         Ok((lhs, depth))
     }
 
+    #[inline(never)]
     fn like(&mut self, lhs: Expr, depth: u32, negated: bool, at: usize) -> Result<Parsed, ParseError> {
         let Some(Kind::Str(pattern)) = self.peek().cloned() else {
-            return Err(self.error_here(format!(
-                "expected a string literal pattern after LIKE, found {}",
-                self.describe()
-            )));
+            return Err(self.expected("expected a string literal pattern after LIKE"));
         };
         self.next += 1;
         node(Expr::Like { expr: Box::new(lhs), pattern: Pattern::new(pattern), negated }, depth + 1, at)
     }
 
+    #[inline(never)]
     fn in_set(&mut self, lhs: Expr, depth: u32, negated: bool, at: usize) -> Result<Parsed, ParseError> {
         self.expect(&Kind::LParen, "expected '(' after IN")?;
         if self.peek() == Some(&Kind::RParen) {
@@ -196,6 +193,7 @@ impl<'s> Parser<'s> {
     }
 
     /// Comma-separated expressions up to and including `)`; the `(` is already consumed.
+    #[inline(never)]
     fn list(&mut self, unclosed: &str) -> Result<(Vec<Expr>, u32), ParseError> {
         let mut items = Vec::new();
         let mut depth = 0;
@@ -213,15 +211,16 @@ impl<'s> Parser<'s> {
                     self.next += 1;
                     return Ok((items, depth));
                 }
-                _ => return Err(self.error_here(format!("{unclosed}, found {}", self.describe()))),
+                _ => return Err(self.expected(unclosed)),
             }
         }
     }
 
+    #[inline(never)]
     fn prefix(&mut self) -> Result<Parsed, ParseError> {
         let at = self.pos();
         let Some(token) = self.bump() else {
-            return Err(ParseError::new(at, "expected an expression, found end of expression"));
+            return Err(self.expected("expected an expression"));
         };
         match token.kind {
             Kind::Keyword(Keyword::True) => Ok((Expr::Literal(Value::Boolean(true)), 1)),
@@ -234,10 +233,7 @@ impl<'s> Parser<'s> {
                 Some(Kind::Word(w)) if is_identifier(w) => Ok((Expr::Exists(w.to_ascii_lowercase()), 1)),
                 _ => {
                     self.next -= 1;
-                    Err(self.error_here(format!(
-                        "expected an attribute name after EXISTS, found {}",
-                        self.describe()
-                    )))
+                    Err(self.expected("expected an attribute name after EXISTS"))
                 }
             },
             // A sign directly before digits belongs to the literal, so -2147483648 is in range.
@@ -261,10 +257,7 @@ impl<'s> Parser<'s> {
             }
             Kind::Word(w) if self.peek() == Some(&Kind::LParen) => {
                 if !is_function_name(w) {
-                    return Err(ParseError::new(
-                        at,
-                        format!("'{w}' is not a function name (letters and '_', starting with a letter)"),
-                    ));
+                    return Err(bad_name(at, w, "a function name (letters and '_', starting with a letter)"));
                 }
                 self.next += 1;
                 let (args, d) = self.list("expected ',' or ')' after function argument")?;
@@ -273,22 +266,44 @@ impl<'s> Parser<'s> {
                 node(Expr::Call { name, builtin, args }, d + 1, at)
             }
             Kind::Word(w) if is_identifier(w) => Ok((Expr::Attribute(w.to_ascii_lowercase()), 1)),
-            Kind::Word(w) => {
-                Err(ParseError::new(at, format!("'{w}' is not an attribute name (letters and digits only)")))
-            }
+            Kind::Word(w) => Err(bad_name(at, w, "an attribute name (letters and digits only)")),
             _ => {
                 self.next -= 1;
-                Err(self.error_here(format!("expected an expression, found {}", self.describe())))
+                Err(self.expected("expected an expression"))
             }
         }
     }
 }
 
 fn integer(sign: &str, digits: &str, at: usize) -> Result<Parsed, ParseError> {
-    match format!("{sign}{digits}").parse::<i32>() {
-        Ok(i) => Ok((Expr::Literal(Value::Integer(i)), 1)),
-        Err(_) => Err(ParseError::new(at, format!("integer {sign}{digits} is outside the 32-bit range"))),
+    // Digits only (the lexer saw to that): accumulate negatively so i32::MIN fits.
+    let mut value: i32 = 0;
+    for d in digits.bytes() {
+        match value.checked_mul(10).and_then(|v| v.checked_sub(i32::from(d - b'0'))) {
+            Some(v) => value = v,
+            None => return Err(out_of_range(at, sign, digits)),
+        }
     }
+    let value = if sign == "-" { Some(value) } else { value.checked_neg() };
+    value.map(|i| (Expr::Literal(Value::Integer(i)), 1)).ok_or_else(|| out_of_range(at, sign, digits))
+}
+
+#[cold]
+#[inline(never)]
+fn too_deep(at: usize) -> ParseError {
+    ParseError::new(at, format!("expression nested too deeply (more than {MAX_DEPTH} levels)"))
+}
+
+#[cold]
+#[inline(never)]
+fn out_of_range(at: usize, sign: &str, digits: &str) -> ParseError {
+    ParseError::new(at, format!("integer {sign}{digits} is outside the 32-bit range"))
+}
+
+#[cold]
+#[inline(never)]
+fn bad_name(at: usize, word: &str, what: &str) -> ParseError {
+    ParseError::new(at, format!("'{word}' is not {what}"))
 }
 
 /// Attribute names: ASCII letters and digits (matched in any case, read as lower-case).
