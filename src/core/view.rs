@@ -283,6 +283,12 @@ impl EventView {
         (first..first + count).map_while(|i| self.shown_newest_first(i).cloned()).collect()
     }
 
+    /// Where the shown row `id` sits, newest first; `None` when the filter hides it or it is gone.
+    pub fn shown_index(&self, id: EventId) -> Option<usize> {
+        let position = self.shown.binary_search_by_key(&id, |r| r.id()).ok()?;
+        Some(self.shown.len() - 1 - position)
+    }
+
     pub fn get(&self, id: EventId) -> Option<&Arc<Row>> {
         self.rows.binary_search_by_key(&id, |r| r.id()).ok().map(|i| &self.rows[i])
     }
@@ -378,6 +384,17 @@ pub fn detail_place(detail: &ValidationError) -> String {
         (None, Some(a)) => format!("{a}: "),
         (None, None) => String::new(),
     }
+}
+
+/// One detail as a line: its place, then its message without the attribute name the message
+/// may already begin with (`source: required …` stays that, not `source: source: required …`).
+pub fn detail_line(detail: &ValidationError) -> String {
+    let message = detail
+        .attribute
+        .as_deref()
+        .and_then(|a| detail.message.strip_prefix(a)?.strip_prefix(": "))
+        .unwrap_or(&detail.message);
+    format!("{}{message}", detail_place(detail))
 }
 
 /// `and N more` when the summary carries only the first of the error's details.
@@ -488,6 +505,20 @@ mod tests {
     }
 
     #[test]
+    fn shown_index_counts_newest_first_and_is_none_for_a_hidden_row() {
+        let mut view = EventView::new(10);
+        push(&mut view, EventId::new(1, 0), event("a", "order.created"));
+        push(&mut view, EventId::new(2, 0), event("b", "user.created"));
+        push(&mut view, EventId::new(3, 0), event("c", "order.created"));
+        assert_eq!(view.shown_index(EventId::new(3, 0)), Some(0));
+        assert_eq!(view.shown_index(EventId::new(1, 0)), Some(2));
+        view.set_filter(Filter { ty: "order.*".into(), ..Filter::default() });
+        assert_eq!(view.shown_index(EventId::new(2, 0)), None, "held, but the filter hides it");
+        assert_eq!(view.shown_index(EventId::new(1, 0)), Some(1));
+        assert_eq!(view.shown_index(EventId::new(7, 0)), None);
+    }
+
+    #[test]
     fn marks_duplicates_by_source_and_id() {
         let mut view = EventView::new(10);
         push(&mut view, EventId::new(1, 0), event("same", "t"));
@@ -580,6 +611,26 @@ mod tests {
         assert!(!is_record_of(summary, &Rejection { id: full.id + 1, ..full.clone() }));
         // The full record is not what a `rejected` frame carries.
         assert!(!push_json(&mut list, &serde_json::to_string(&full).unwrap()));
+    }
+
+    #[test]
+    fn a_detail_line_names_the_attribute_once() {
+        let detail = |index, attribute: &str, message: &str| ValidationError {
+            index,
+            attribute: Some(attribute.to_owned()),
+            message: message.to_owned(),
+        };
+        assert_eq!(
+            detail_line(&detail(None, "source", "source: required attribute is missing")),
+            "source: required attribute is missing"
+        );
+        assert_eq!(
+            detail_line(&detail(Some(1), "time", "time: not RFC 3339")),
+            "event 1, time: not RFC 3339"
+        );
+        assert_eq!(detail_line(&detail(None, "time", "not RFC 3339")), "time: not RFC 3339");
+        // Only a whole leading name counts.
+        assert_eq!(detail_line(&detail(None, "id", "identity unknown")), "id: identity unknown");
     }
 
     #[test]
