@@ -5,7 +5,7 @@ use crate::client::api::fetch_rejection;
 use crate::client::ui::use_ui;
 use crate::core::protocol::{RejectionSummary, RequestRecord};
 use crate::core::view::{
-    body_note, body_view, detail_place, headers_note, is_record_of, more_details, size_text,
+    body_note, body_view, detail_line, headers_note, is_record_of, more_details, size_text,
 };
 use leptos::either::Either;
 use leptos::prelude::*;
@@ -58,7 +58,7 @@ fn RejectionCard(item: Arc<RejectionSummary>) -> impl IntoView {
     let details = item
         .details
         .iter()
-        .map(|d| view! { <li data-testid="rejection-detail">{detail_place(d)}{d.message.clone()}</li> })
+        .map(|d| view! { <li data-testid="rejection-detail">{detail_line(d)}</li> })
         .collect_view();
     let more = more_details(&item).map(|more| view! { <li class="muted">{more}</li> });
     let record = RwSignal::new(None::<Record>);
