@@ -222,3 +222,16 @@ test("paused, the page says how many events are waiting", async ({ page, request
   await page.getByTestId("pause-toggle").click();
   await expect(player.rows).toHaveCount(3);
 });
+
+test("a rejection says which event it was without opening the request", async ({ page, request }) => {
+  await new Producer(request).refused(
+    { "content-type": "application/cloudevents+json" },
+    JSON.stringify({ specversion: "1.0", id: "named-1", type: "com.example.named", source: "/named", time: "x" }),
+  );
+  const player = new PlayerPage(page);
+  await player.open();
+  await player.rejectedToggle.click();
+  await expect(player.rejections.first().getByTestId("rejection-event")).toHaveText(
+    "com.example.named · from /named · id named-1",
+  );
+});

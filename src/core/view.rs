@@ -46,7 +46,8 @@ pub enum Incoming {
     /// The history was cleared.
     Cleared,
     /// A refused ingest request.
-    Rejected(RejectionSummary),
+    /// Boxed: a summary is several times the size of the other variants.
+    Rejected(Box<RejectionSummary>),
     /// Events the server could not replay.
     Gap(Gap),
 }
@@ -64,7 +65,9 @@ impl Incoming {
                 Incoming::Event { id, json: frame.data.into() }
             }
             FrameKind::Cleared => Incoming::Cleared,
-            FrameKind::Rejected => Incoming::Rejected(serde_json::from_str(&frame.data).map_err(malformed)?),
+            FrameKind::Rejected => {
+                Incoming::Rejected(Box::new(serde_json::from_str(&frame.data).map_err(malformed)?))
+            }
             FrameKind::Gap => Incoming::Gap(serde_json::from_str(&frame.data).map_err(malformed)?),
             FrameKind::Connected | FrameKind::Ping => return Ok(None),
         }))
@@ -77,7 +80,7 @@ impl Incoming {
                 Frame::new(FrameKind::CloudEvent.as_str(), &**json).with_id(id.to_string())
             }
             Incoming::Cleared => Frame::new(FrameKind::Cleared.as_str(), "{}"),
-            Incoming::Rejected(summary) => FrameKind::Rejected.frame(summary),
+            Incoming::Rejected(summary) => FrameKind::Rejected.frame(&**summary),
             Incoming::Gap(gap) => FrameKind::Gap.frame(gap),
         }
     }
@@ -192,7 +195,7 @@ impl EventView {
                     self.clear();
                     applied.shown = 0;
                 }
-                Incoming::Rejected(summary) => applied.rejected.push(summary),
+                Incoming::Rejected(summary) => applied.rejected.push(*summary),
                 Incoming::Gap(gap) => self.mark_gap(gap_text(&gap)),
             }
         }
@@ -457,7 +460,7 @@ mod tests {
     fn push_json(list: &mut RejectionList, json: &str) -> bool {
         match Incoming::from_frame(Frame::new("rejected", json)) {
             Ok(Some(Incoming::Rejected(summary))) => {
-                list.push(summary);
+                list.push(*summary);
                 true
             }
             _ => false,
@@ -729,7 +732,7 @@ mod tests {
         let summary = rejection(7, 1, b"{}").summary();
         let applied = view.apply([
             Incoming::Gap(gap(Some(9315))),
-            Incoming::Rejected(summary.clone()),
+            Incoming::Rejected(Box::new(summary.clone())),
             incoming(3, "c"),
         ]);
         assert_eq!(applied.rejected, vec![summary]);
@@ -760,7 +763,7 @@ mod tests {
         let items = vec![
             incoming(5, "a"),
             Incoming::Cleared,
-            Incoming::Rejected(summary),
+            Incoming::Rejected(Box::new(summary)),
             Incoming::Gap(gap(Some(2))),
         ];
         let mut text = String::new();

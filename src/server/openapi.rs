@@ -7,8 +7,8 @@ use crate::core::cloudevent::CloudEvent;
 use crate::core::envelope::Headers;
 use crate::core::id::EventId;
 use crate::core::protocol::{
-    Accepted, Cleared, ClearedCount, Connected, Delivery, Envelope, ErrorBody, ErrorDetail, EventsPage,
-    FrameKind, Gap, GapReason, HistoryStatus, Mode, Ping, PingType, Rejection, RejectionList,
+    Accepted, Cleared, ClearedCount, Connected, Delivery, Envelope, ErrorBody, ErrorDetail, EventName,
+    EventsPage, FrameKind, Gap, GapReason, HistoryStatus, Mode, Ping, PingType, Rejection, RejectionList,
     RejectionSummary, RequestRecord, SendRequest, SinkInfo, Sinks, Status, ValidationError, Warning,
 };
 use crate::server::access::{self, HEALTH_PATHS, INGEST_PATHS, QUERY_PARAM, SESSION_COOKIE, SESSION_PATH};
@@ -60,7 +60,7 @@ named in its description. Any route answers `405 method_not_allowed` to a method
     ),
     components(schemas(
         Accepted, Cleared, ClearedCount, CloudEvent, Connected, Delivery, Envelope, ErrorBody,
-        ErrorDetail, EventId, EventsPage, Gap, GapReason, Headers, HistoryStatus, Mode, Ping, PingType,
+        ErrorDetail, EventId, EventName, EventsPage, Gap, GapReason, Headers, HistoryStatus, Mode, Ping, PingType,
         Rejection, RejectionList, RejectionSummary, RequestRecord, SendRequest, SinkInfo, Sinks, Status,
         StreamFrame, ValidationError, Warning,
     )),
