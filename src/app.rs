@@ -8,6 +8,7 @@ use crate::client::ui::UiState;
 use crate::components::header::Header;
 use crate::components::player::Player;
 use crate::components::send_form::SendPanel;
+use crate::components::shortcuts::Shortcuts;
 use leptos::prelude::*;
 use std::rc::Rc;
 
@@ -54,8 +55,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     let theme = use_theme();
     let state = UiState::provide();
-    let batcher =
-        use_frame_batcher(UseFrameBatcherOptions { on_flush: Rc::new(move |items| state.publish(items)) });
+    let batcher = use_frame_batcher(UseFrameBatcherOptions {
+        on_flush: Rc::new(move |items| state.publish(items)),
+        on_held: Rc::new(move |held| state.held.set(held)),
+    });
     Effect::new({
         let batcher = batcher.clone();
         move |_| batcher.set_paused(state.paused.get())
@@ -69,6 +72,7 @@ pub fn App() -> impl IntoView {
                 <Player />
             </main>
             <SendPanel />
+            <Shortcuts />
         </div>
     }
 }

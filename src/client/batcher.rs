@@ -13,17 +13,24 @@ use crate::core::batch::FrameBatch;
 pub struct UseFrameBatcherOptions<T> {
     /// Called with every item pushed since the last flush, oldest first; never while paused.
     pub on_flush: Rc<dyn Fn(Vec<T>)>,
+    /// Called with the number of items held while paused, each time it changes (0 on resume).
+    pub on_held: Rc<dyn Fn(usize)>,
 }
 
 /// The batcher [`use_frame_batcher`] returns. Cheap to clone; inert on the server.
 pub struct FrameBatcher<T> {
     batch: Rc<RefCell<FrameBatch<T>>>,
     on_flush: Rc<dyn Fn(Vec<T>)>,
+    on_held: Rc<dyn Fn(usize)>,
 }
 
 impl<T> Clone for FrameBatcher<T> {
     fn clone(&self) -> Self {
-        Self { batch: Rc::clone(&self.batch), on_flush: Rc::clone(&self.on_flush) }
+        Self {
+            batch: Rc::clone(&self.batch),
+            on_flush: Rc::clone(&self.on_flush),
+            on_held: Rc::clone(&self.on_held),
+        }
     }
 }
 
@@ -36,14 +43,22 @@ pub fn use_frame_batcher<T: 'static>(options: UseFrameBatcherOptions<T>) -> Fram
         let batch = send_wrapper::SendWrapper::new(Rc::clone(&batch));
         leptos::prelude::on_cleanup(move || batch.borrow_mut().pause());
     }
-    FrameBatcher { batch, on_flush: options.on_flush }
+    FrameBatcher { batch, on_flush: options.on_flush, on_held: options.on_held }
 }
 
 impl<T: 'static> FrameBatcher<T> {
     /// Queues items; the first since the last flush schedules the next one.
     pub fn extend(&self, items: impl IntoIterator<Item = T>) {
-        if self.batch.borrow_mut().extend(items) {
+        let (due, held) = {
+            let mut batch = self.batch.borrow_mut();
+            let due = batch.extend(items);
+            (due, batch.is_paused().then(|| batch.len()))
+        };
+        if due {
             self.schedule();
+        }
+        if let Some(held) = held {
+            (self.on_held)(held);
         }
     }
 
@@ -60,6 +75,9 @@ impl<T: 'static> FrameBatcher<T> {
         };
         if due {
             self.schedule();
+        }
+        if !paused {
+            (self.on_held)(0);
         }
     }
 

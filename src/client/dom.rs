@@ -48,19 +48,20 @@ pub fn date_time(ms: f64) -> String {
     clock(ms)
 }
 
-/// Copies `text` to the clipboard; failures (no permission, insecure origin) are logged only.
-pub fn copy_text(text: String) {
+/// Copies `text` to the clipboard. False when the browser refused (no permission, an insecure
+/// origin), so the page can say so.
+pub async fn copy_text(text: String) -> bool {
     #[cfg(feature = "hydrate")]
-    if let Some(window) = web_sys::window() {
+    {
+        let Some(window) = web_sys::window() else { return false };
         let promise = window.navigator().clipboard().write_text(&text);
-        leptos::task::spawn_local(async move {
-            if wasm_bindgen_futures::JsFuture::from(promise).await.is_err() {
-                leptos::logging::warn!("copy to the clipboard was refused");
-            }
-        });
+        wasm_bindgen_futures::JsFuture::from(promise).await.is_ok()
     }
     #[cfg(not(feature = "hydrate"))]
-    let _ = text;
+    {
+        let _ = text;
+        false
+    }
 }
 
 /// The page URL's query string (without `?`): from the request on the server, from `location` in
@@ -104,11 +105,20 @@ pub fn confirm(message: &str) -> bool {
     }
 }
 
-/// The page's origin (`http://host:port`), for copy-as-curl; a placeholder on the server.
+/// The page's origin (`http://host:port`), for copy-as-curl and the first command: the browser's
+/// location, or on the server the request's `Host` and scheme (https when a proxy says so), so
+/// the server renders what the browser would.
 pub fn origin() -> String {
     #[cfg(feature = "hydrate")]
     if let Some(origin) = web_sys::window().and_then(|w| w.location().origin().ok()) {
         return origin;
+    }
+    #[cfg(feature = "ssr")]
+    if let Some(parts) = leptos::prelude::use_context::<axum::http::request::Parts>()
+        && let Some(host) = parts.headers.get(axum::http::header::HOST).and_then(|h| h.to_str().ok())
+    {
+        let https = crate::server::access::is_https(&parts.uri, &parts.headers);
+        return format!("{}://{host}", if https { "https" } else { "http" });
     }
     "http://127.0.0.1:8080".to_owned()
 }
@@ -165,4 +175,56 @@ pub fn download(name: &str, mime: &str, text: &str) {
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = (name, mime, text);
+}
+
+/// Whether a click landed on a button or inside one.
+pub fn from_button(ev: &leptos::ev::MouseEvent) -> bool {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        ev.target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .and_then(|e| e.closest("button").ok().flatten())
+            .is_some()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = ev;
+        false
+    }
+}
+
+/// Moves keyboard focus to the element with this `data-testid`, if it is on the page.
+pub fn focus_testid(testid: &str) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        let element = leptos::prelude::document()
+            .query_selector(&format!("[data-testid='{testid}']"))
+            .ok()
+            .flatten()
+            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
+        if let Some(element) = element {
+            let _ = element.focus();
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = testid;
+}
+
+/// Whether a key press happened in a text field (input, textarea, select or editable content),
+/// where typed characters are text, not shortcuts.
+pub fn typing(ev: &leptos::ev::KeyboardEvent) -> bool {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlElement>().ok()).is_some_and(|e| {
+            matches!(e.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT") || e.is_content_editable()
+        })
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = ev;
+        false
+    }
 }

@@ -22,6 +22,17 @@ impl Default for StreamStatus {
     }
 }
 
+/// Starts this tab's pending reconnect now ("Retry now"); nothing while the stream is open or
+/// connecting, or in a tab that follows another tab's stream.
+pub fn retry_now() {
+    #[cfg(feature = "hydrate")]
+    browser::RETRY_NOW.with(|hook| {
+        if let Some(hook) = hook.borrow().as_ref() {
+            hook();
+        }
+    });
+}
+
 /// Options of [`use_event_stream`].
 pub struct UseEventStreamOptions {
     /// Resume after this id (the newest the tab already holds); with none, the server's history
@@ -42,7 +53,8 @@ pub struct UseEventStreamReturn {
 /// Opens `/stream` and keeps it open for the life of the page: reconnecting immediately, then with
 /// backoff, each time resuming after the newest event received, so nothing is lost or repeated. A
 /// line silent for twice the ping interval counts as dead. A 401/403 stops retrying and says why.
-/// Inert on the server.
+/// A pending retry starts at once on [`retry_now`], when the browser comes back `online` and when
+/// the tab becomes visible again. Inert on the server.
 pub fn use_event_stream(options: UseEventStreamOptions) -> UseEventStreamReturn {
     #[cfg(feature = "hydrate")]
     return browser::start(options);
@@ -58,7 +70,7 @@ mod browser {
     use super::{StreamStatus, UseEventStreamOptions, UseEventStreamReturn};
     use crate::client::dom::{clock, now_ms};
     use crate::client::ui::TAB_CAPACITY;
-    use crate::core::connection::{Backoff, Connection, Light, Status};
+    use crate::core::connection::{Backoff, Connection, Light};
     use crate::core::id::EventId;
     use crate::core::protocol::{Connected, FrameKind};
     use crate::core::sse::{Frame, Parser};
@@ -69,6 +81,14 @@ mod browser {
     use wasm_bindgen_futures::JsFuture;
     use web_sys::{AbortController, ReadableStreamDefaultReader};
 
+    /// How often a wait for the next retry looks whether it was cut short.
+    const WAKE_POLL_MS: u32 = 250;
+
+    thread_local! {
+        /// The leading stream's "retry now", for the light's button.
+        pub static RETRY_NOW: RefCell<Option<Rc<dyn Fn()>>> = RefCell::new(None);
+    }
+
     struct Shared {
         connection: RefCell<Connection>,
         controller: RefCell<Option<AbortController>>,
@@ -78,20 +98,16 @@ mod browser {
         on_status: Rc<dyn Fn(StreamStatus)>,
         /// What `on_status` was last told: it hears only of changes.
         published: RefCell<Option<StreamStatus>>,
+        /// Set to end a wait for the next retry early.
+        wake: std::cell::Cell<bool>,
     }
 
     impl Shared {
         fn publish(&self) {
             let connection = self.connection.borrow();
-            let label = match connection.status() {
-                Status::Open => "live",
-                Status::Connecting { .. } => "connecting",
-                Status::Waiting { .. } => "offline",
-                Status::Stopped { .. } => "stopped",
-            };
             let status = StreamStatus {
                 light: connection.light(),
-                label: label.to_owned(),
+                label: connection.label(now_ms()),
                 tooltip: connection.describe(now_ms(), |ms| clock(ms)[..8].to_owned()),
             };
             drop(connection);
@@ -111,7 +127,31 @@ mod browser {
             on_frames,
             on_status,
             published: RefCell::new(None),
+            wake: std::cell::Cell::new(false),
         });
+        // Wakes a pending retry: the user asked, the network is back, or the tab is seen again
+        // (a hidden tab's timers are throttled, and the server may have returned meanwhile).
+        let wake: Rc<dyn Fn()> = {
+            let shared = Rc::clone(&shared);
+            Rc::new(move || {
+                if shared.connection.borrow().can_retry_now() {
+                    shared.wake.set(true);
+                }
+            })
+        };
+        RETRY_NOW.with(|hook| *hook.borrow_mut() = Some(Rc::clone(&wake)));
+        let online = {
+            let wake = Rc::clone(&wake);
+            window_event_listener(leptos::ev::online, move |_| wake())
+        };
+        let visible = {
+            let wake = Rc::clone(&wake);
+            window_event_listener_untyped("visibilitychange", move |_| {
+                if !document().hidden() {
+                    wake();
+                }
+            })
+        };
         // Watchdog: a dead line is aborted (so the read fails and we reconnect); the tooltip's
         // countdown refreshes.
         let watchdog = Rc::clone(&shared);
@@ -130,8 +170,14 @@ mod browser {
         let close: Rc<dyn Fn()> = {
             let (shared, closed) = (Rc::clone(&shared), Rc::clone(&closed));
             let handle = RefCell::new(handle);
+            let listeners = RefCell::new(Some((online, visible)));
             Rc::new(move || {
                 closed.set(true);
+                RETRY_NOW.with(|hook| hook.borrow_mut().take());
+                if let Some((online, visible)) = listeners.borrow_mut().take() {
+                    online.remove();
+                    visible.remove();
+                }
                 if let Some(controller) = shared.controller.borrow().as_ref() {
                     controller.abort();
                 }
@@ -156,7 +202,9 @@ mod browser {
                 Outcome::Refused(status) => {
                     shared.connection.borrow_mut().unauthorized(status);
                     shared.publish();
-                    return;
+                    // Until the user presses "Retry now".
+                    wait(&shared, &closed, f64::INFINITY).await;
+                    continue;
                 }
             };
             if closed.get() {
@@ -165,8 +213,17 @@ mod browser {
             let delay = shared.connection.borrow_mut().failed(now_ms(), reason, js_sys::Math::random());
             shared.publish();
             if delay > 0.0 {
-                gloo_timers::future::TimeoutFuture::new(delay.min(f64::from(u32::MAX)) as u32).await;
+                wait(&shared, &closed, delay).await;
             }
+        }
+    }
+
+    /// Waits `delay_ms`, or less when woken (see `wake` in [`start`]) or closed.
+    async fn wait(shared: &Shared, closed: &std::cell::Cell<bool>, delay_ms: f64) {
+        shared.wake.set(false);
+        let due = now_ms() + delay_ms;
+        while !closed.get() && !shared.wake.replace(false) && now_ms() < due {
+            gloo_timers::future::TimeoutFuture::new(WAKE_POLL_MS).await;
         }
     }
 
@@ -191,12 +248,13 @@ mod browser {
         *shared.controller.borrow_mut() = Some(controller);
         let response = match request.send().await {
             Ok(response) => response,
-            Err(e) => return Outcome::Ended(format!("network error: {e}")),
+            // The browser says no more than "Failed to fetch": refused, reset or unreachable.
+            Err(_) => return Outcome::Ended("the server could not be reached".into()),
         };
         match response.status() {
             200 => {}
             status @ (401 | 403) => return Outcome::Refused(status),
-            status => return Outcome::Ended(format!("HTTP {status}")),
+            status => return Outcome::Ended(format!("the server answered HTTP {status}")),
         }
         let Some(body) = response.body() else { return Outcome::Ended("response without a body".into()) };
         let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
@@ -206,14 +264,14 @@ mod browser {
         loop {
             let chunk = match JsFuture::from(reader.read()).await {
                 Ok(chunk) => chunk,
-                Err(_) => return Outcome::Ended("connection lost".into()),
+                Err(_) => return Outcome::Ended("the connection was lost".into()),
             };
             let done = js_sys::Reflect::get(&chunk, &JsValue::from_str("done"))
                 .ok()
                 .and_then(|d| d.as_bool())
                 .unwrap_or(true);
             if done {
-                return Outcome::Ended("stream ended".into());
+                return Outcome::Ended("the server closed the stream".into());
             }
             let Ok(value) = js_sys::Reflect::get(&chunk, &JsValue::from_str("value")) else { continue };
             let bytes = js_sys::Uint8Array::new(&value).to_vec();

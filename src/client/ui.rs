@@ -30,6 +30,8 @@ pub struct UiState {
     pub stream: RwSignal<StreamStatus>,
     /// Rendering is frozen; events keep arriving in the buffer.
     pub paused: RwSignal<bool>,
+    /// Frames waiting in the buffer while paused (events, and the odd rejection or gap).
+    pub held: RwSignal<usize>,
     /// The event shown in the detail pane.
     pub selected: RwSignal<Option<EventId>>,
     pub lane: RwSignal<Lane>,
@@ -39,6 +41,10 @@ pub struct UiState {
     pub unseen: RwSignal<usize>,
     /// The send form's draft while the form is open.
     pub compose: RwSignal<Option<Draft>>,
+    /// The header's menu is open (it is a menu on a phone only).
+    pub menu_open: RwSignal<bool>,
+    /// The keyboard shortcuts dialog is open.
+    pub shortcuts: RwSignal<bool>,
 }
 
 impl UiState {
@@ -49,11 +55,14 @@ impl UiState {
             rejections: RwSignal::new(RejectionList::new(REJECTION_CAPACITY)),
             stream: RwSignal::new(StreamStatus::default()),
             paused: RwSignal::new(false),
+            held: RwSignal::new(0),
             selected: RwSignal::new(None),
             lane: RwSignal::new(Lane::Events),
             at_top: RwSignal::new(true),
             unseen: RwSignal::new(0),
             compose: RwSignal::new(None),
+            menu_open: RwSignal::new(false),
+            shortcuts: RwSignal::new(false),
         };
         provide_context(state);
         state

@@ -2,8 +2,9 @@
 //! beside the parsed event, copy JSON and copy as curl (binary and structured).
 
 use crate::client::api::fetch_envelope;
-use crate::client::dom::{copy_text, origin};
+use crate::client::dom::origin;
 use crate::client::ui::use_ui;
+use crate::components::copy_button::CopyButton;
 use crate::core::cloudevent::{CloudEvent, Mode};
 use crate::core::compose::Draft;
 use crate::core::curl::to_curl;
@@ -31,14 +32,16 @@ pub fn DetailPane() -> impl IntoView {
     });
     // The selection while this tab holds it: a memo, so a burst of new events (each flush updates
     // the view) does not rebuild the pane, only a change of the selected event does.
-    let shown = Memo::new(move |_| ui.selected.get().filter(|id| ui.view.with(|v| v.get(*id).is_some())));
+    // An event the filters hide leaves the pane too; it comes back when they show it again.
+    let shown =
+        Memo::new(move |_| ui.selected.get().filter(|id| ui.view.with(|v| v.shown_index(*id).is_some())));
     let selected = move || {
         let id = shown.get()?;
         ui.view.with_untracked(|v| v.get(id).map(|row| (id, row.event().clone())))
     };
 
     view! {
-        <aside class="detail-pane" data-testid="detail" aria-label="Event detail">
+        <aside class="detail-pane" class:has-event=move || shown.get().is_some() data-testid="detail" aria-label="Event detail">
             {move || match selected() {
                 None => Either::Left(view! { <p class="hint">"Select an event to see its attributes, data and the request as received."</p> }),
                 Some((id, event)) => {
@@ -114,13 +117,7 @@ fn EventDetail(
         ("Copy curl (structured)", "copy-curl-structured", curl_structured.clone()),
     ]
     .into_iter()
-    .map(|(label, testid, text)| {
-        view! {
-            <button type="button" class="button subtle" data-testid=testid on:click=move |_| copy_text(text.clone())>
-                {label}
-            </button>
-        }
-    })
+    .map(|(label, testid, text)| view! { <CopyButton label testid text /> })
     .collect_view();
     let title = event.ty().to_owned();
     let resend = {
@@ -131,8 +128,19 @@ fn EventDetail(
     view! {
         <div class="detail-head">
             <h2 class="detail-title" data-testid="detail-type">{title}</h2>
-            <button type="button" class="icon-button" aria-label="Close" title="Close" on:click=move |_| ui.selected.set(None)>
-                "×"
+            <button
+                type="button"
+                class="icon-button close-detail"
+                data-testid="detail-close"
+                aria-label="Back: close the detail"
+                title="Close (Esc)"
+                on:click=move |_| {
+                    ui.selected.set(None);
+                    crate::client::dom::focus_testid("event-list");
+                }
+            >
+                <span class="back-label" aria-hidden="true">"← Back"</span>
+                <span class="close-label" aria-hidden="true">"×"</span>
             </button>
         </div>
         <div class="detail-actions">
@@ -183,7 +191,21 @@ fn Received(envelope: Envelope) -> impl IntoView {
     };
     let truncated = request.body_truncated.then(|| format!("first 64 KiB of {} bytes", request.body_size));
     let summary = format!("{} {} at {received_at}", request.method, request.path);
-    let duplicate = duplicate_of.map(|d| format!(" · duplicate of {d}"));
+    // The original is a click away (while this tab holds it).
+    let ui = use_ui();
+    let duplicate = duplicate_of.map(|original| {
+        view! {
+            " · duplicate of "
+            <button
+                type="button"
+                class="link-button"
+                data-testid="duplicate-of"
+                on:click=move |_| ui.selected.set(Some(original))
+            >
+                {original.to_string()}
+            </button>
+        }
+    });
     view! {
         <p class="received-meta" data-testid="detail-mode">
             <span class="badge">{mode.as_str()}</span>

@@ -2,7 +2,7 @@
 //! and "showing X of Y". Matching is `core::filter`.
 
 use crate::client::api::post_batch;
-use crate::client::dom::{date_time, download};
+use crate::client::dom::{clock, date_time, download};
 use crate::client::ui::{UiState, use_ui};
 use crate::core::compose::{parse_import, to_batch_json, to_ndjson};
 use crate::core::expression::ParseError;
@@ -42,14 +42,20 @@ pub fn FilterBar(
             </label>
         }
     };
+    // Short on the chip (times of day), whole in its tooltip (dates too), so it fits the bar.
     let range = move || {
         filter.with(|f| match (f.from_ms, f.to_ms) {
             (None, None) => None,
-            (from, to) => Some(format!(
-                "{} – {}",
-                from.map_or_else(|| "…".to_owned(), |ms| date_time(ms as f64)),
-                to.map_or_else(|| "…".to_owned(), |ms| date_time(ms as f64)),
-            )),
+            (from, to) => {
+                let text = |at: Option<i64>, format: fn(f64) -> String| {
+                    at.map_or_else(|| "…".to_owned(), |ms| format(ms as f64))
+                };
+                let short = |ms: f64| clock(ms)[..8].to_owned();
+                Some((
+                    format!("{} – {}", text(from, short), text(to, short)),
+                    format!("{} – {}: clear the time range", text(from, date_time), text(to, date_time)),
+                ))
+            }
         })
     };
     // Kept as typed: a half-written pair like `env` must stay in the box while it parses to nothing.
@@ -105,13 +111,14 @@ pub fn FilterBar(
             </div>
             {move || {
                 range()
-                    .map(|text| {
+                    .map(|(text, title)| {
                         view! {
                             <button
                                 type="button"
                                 class="chip"
                                 data-testid="filter-time-range"
-                                title="Clear the time range"
+                                aria-label=title.clone()
+                                title=title
                                 on:click=move |_| {
                                     filter
                                         .update(|f| {
@@ -190,6 +197,13 @@ fn ExportImport() -> impl IntoView {
     let ui = use_ui();
     let status = RwSignal::new(None::<Result<String, String>>);
     let export = move |ndjson: bool| leptos::task::spawn_local(export_shown(ui, ndjson));
+    let picker = NodeRef::<leptos::html::Input>::new();
+    let pick = move || {
+        #[cfg(feature = "hydrate")]
+        if let Some(input) = picker.get_untracked() {
+            input.click();
+        }
+    };
     let import = move |ev: leptos::ev::Event| {
         #[cfg(feature = "hydrate")]
         {
@@ -216,10 +230,20 @@ fn ExportImport() -> impl IntoView {
             <button type="button" class="button subtle" data-testid="export-ndjson" on:click=move |_| export(true)>
                 "NDJSON"
             </button>
-            <label class="button subtle file-button">
+            // A real button opens the picker: a bare file input cannot be styled or well labelled.
+            <button type="button" class="button subtle" data-testid="import-button" on:click=move |_| pick()>
                 "Import …"
-                <input type="file" accept=".json,.ndjson,application/json" data-testid="import-file" on:change=import />
-            </label>
+            </button>
+            <input
+                type="file"
+                class="file-input"
+                node_ref=picker
+                tabindex="-1"
+                aria-hidden="true"
+                accept=".json,.ndjson,application/json"
+                data-testid="import-file"
+                on:change=import
+            />
             {move || {
                 status
                     .get()

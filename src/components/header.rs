@@ -1,4 +1,5 @@
-//! The top bar: product name, connection light, counters, pause, clear, rejected lane, theme.
+//! The top bar: product name, connection light, counters, pause, clear, rejected lane, theme,
+//! shortcuts. On a phone the actions fold into a menu behind one button.
 
 use crate::client::api::clear_history;
 use crate::client::dom::confirm;
@@ -26,6 +27,8 @@ pub fn Header(theme: UseThemeReturn) -> impl IntoView {
             });
         }
     };
+    // Only the phone layout hides the actions behind the menu button (CSS decides who sees it).
+    let menu_open = ui.menu_open;
     let toggle_lane = move |_| {
         ui.lane.update(|lane| *lane = if *lane == Lane::Rejected { Lane::Events } else { Lane::Rejected })
     };
@@ -34,14 +37,35 @@ pub fn Header(theme: UseThemeReturn) -> impl IntoView {
         <header class="header">
             <h1 class="brand" data-testid="brand">
                 <span class="brand-mark" aria-hidden="true"></span>
-                "CloudEvent Player"
+                <span class="brand-name">"CloudEvent Player"</span>
             </h1>
             <ConnectionLight />
             <span class="counter" data-testid="event-count" title="Events held by this tab">
                 <strong>{count}</strong>
                 " events"
             </span>
-            <div class="header-actions">
+            <button
+                type="button"
+                class="icon-button menu-button"
+                data-testid="menu-toggle"
+                aria-label="Menu"
+                aria-expanded=move || menu_open.get().to_string()
+                aria-controls="header-actions"
+                on:click=move |_| menu_open.update(|open| *open = !*open)
+            >
+                <span class="menu-icon" aria-hidden="true"></span>
+            </button>
+            // An action taken from the phone menu closes it.
+            <div
+                class="header-actions"
+                id="header-actions"
+                class:open=move || menu_open.get()
+                on:click=move |ev| {
+                    if crate::client::dom::from_button(&ev) {
+                        menu_open.set(false);
+                    }
+                }
+            >
                 <button
                     type="button"
                     class="button primary"
@@ -82,6 +106,16 @@ pub fn Header(theme: UseThemeReturn) -> impl IntoView {
                 </button>
                 <button type="button" class="button danger" data-testid="clear-events" on:click=clear>
                     "Clear"
+                </button>
+                <button
+                    type="button"
+                    class="icon-button"
+                    data-testid="shortcuts-open"
+                    aria-label="Keyboard shortcuts"
+                    title="Keyboard shortcuts (?)"
+                    on:click=move |_| ui.shortcuts.set(true)
+                >
+                    <span aria-hidden="true">"?"</span>
                 </button>
                 <button
                     type="button"

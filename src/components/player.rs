@@ -81,7 +81,7 @@ pub fn Player() -> impl IntoView {
         {move || match ui.lane.get() {
             Lane::Events => Either::Left(view! {
                 <div class="workspace">
-                    <EventList />
+                    <EventList filter />
                     <DetailPane />
                 </div>
             }),

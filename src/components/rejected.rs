@@ -3,9 +3,9 @@
 
 use crate::client::api::fetch_rejection;
 use crate::client::ui::use_ui;
-use crate::core::protocol::{RejectionSummary, RequestRecord};
+use crate::core::protocol::{EventName, RejectionSummary, RequestRecord};
 use crate::core::view::{
-    body_note, body_view, detail_place, headers_note, is_record_of, more_details, size_text,
+    body_note, body_view, detail_line, headers_note, is_record_of, more_details, size_text,
 };
 use leptos::either::Either;
 use leptos::prelude::*;
@@ -58,7 +58,7 @@ fn RejectionCard(item: Arc<RejectionSummary>) -> impl IntoView {
     let details = item
         .details
         .iter()
-        .map(|d| view! { <li data-testid="rejection-detail">{detail_place(d)}{d.message.clone()}</li> })
+        .map(|d| view! { <li data-testid="rejection-detail">{detail_line(d)}</li> })
         .collect_view();
     let more = more_details(&item).map(|more| view! { <li class="muted">{more}</li> });
     let record = RwSignal::new(None::<Record>);
@@ -106,6 +106,7 @@ fn RejectionCard(item: Arc<RejectionSummary>) -> impl IntoView {
                 <span class="muted">{format!("{} {}", item.method, item.path)}</span>
                 <span class="muted">{format!("body {}", size_text(item.size))}</span>
             </header>
+            {(!item.event.is_empty()).then(|| view! { <p class="rejection-event" data-testid="rejection-event">{event_name(&item.event)}</p> })}
             <p class="rejection-message" data-testid="rejection-message">{item.message.clone()}</p>
             <ul class="rejection-details">{details}{more}</ul>
             <details data-testid="rejection-request" on:toggle=on_toggle>
@@ -137,4 +138,19 @@ fn received(request: &RequestRecord) -> impl IntoView + use<> {
         <pre class="code" data-testid="rejection-body">{body.to_owned()}</pre>
         {note(body_note(request))}
     }
+}
+
+/// `com.example.order.created from /orders, id 42`: what the request says the event was.
+fn event_name(name: &EventName) -> String {
+    let mut parts = Vec::new();
+    if let Some(ty) = &name.ty {
+        parts.push(ty.clone());
+    }
+    if let Some(source) = &name.source {
+        parts.push(format!("from {source}"));
+    }
+    if let Some(id) = &name.id {
+        parts.push(format!("id {id}"));
+    }
+    parts.join(" · ")
 }

@@ -44,6 +44,12 @@ pub fn SendPanel() -> impl IntoView {
             });
         }
     });
+    // A closed form forgets its last answer: reopened, it starts clean.
+    Effect::new(move |_| {
+        if ui.compose.with(Option::is_none) {
+            result.set(None);
+        }
+    });
     move || ui.compose.get().map(|draft| Suspend::new(send_form(draft, sinks, result)))
 }
 
@@ -163,6 +169,8 @@ fn SendForm(
             </label>
         }
     };
+    // Keyboard users land in the form, not at the far end of the page behind it.
+    Effect::new(move |_| crate::client::dom::focus_testid("send-type"));
     let is_binary = draft.mode == Mode::Binary;
     let template_options = templates
         .iter()
@@ -174,10 +182,30 @@ fn SendForm(
             <form class="send-form" on:submit=submit>
                 <div class="detail-head">
                     <h2 class="detail-title">"Send an event"</h2>
-                    <button type="button" class="icon-button" aria-label="Close" on:click=move |_| ui.compose.set(None)>
+                    <button
+                        type="button"
+                        class="icon-button"
+                        aria-label="Close the form"
+                        title="Close (Esc)"
+                        data-testid="send-close"
+                        on:click=move |_| {
+                            ui.compose.set(None);
+                            crate::client::dom::focus_testid("send-open");
+                        }
+                    >
                         "×"
                     </button>
                 </div>
+                // The answer sits at the top, where it is seen without scrolling.
+                {move || {
+                    result
+                        .get()
+                        .map(|r| match r {
+                            Ok(text) => leptos::either::Either::Left(view! { <p class="ok-text" data-testid="send-result" role="status">{text}</p> }),
+                            Err(text) => leptos::either::Either::Right(view! { <p class="error-text" data-testid="send-error" role="alert">{text}</p> }),
+                        })
+                }}
+
                 <label class="form-field">
                     <span class="filter-label">"Template"</span>
                     <select data-testid="send-template" on:change=apply_template>
@@ -269,14 +297,6 @@ fn SendForm(
                         "Save as template"
                     </button>
                 </div>
-                {move || {
-                    result
-                        .get()
-                        .map(|r| match r {
-                            Ok(text) => leptos::either::Either::Left(view! { <p class="ok-text" data-testid="send-result">{text}</p> }),
-                            Err(text) => leptos::either::Either::Right(view! { <p class="error-text" data-testid="send-error" role="alert">{text}</p> }),
-                        })
-                }}
             </form>
         </aside>
     }

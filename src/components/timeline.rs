@@ -1,5 +1,6 @@
 //! The timeline: events per time bucket stacked by type, as SVG (`core::timeline` does the
-//! bucketing). Clicking a bar narrows the time-range filter to it. Redrawn at most once a second.
+//! bucketing). Each bar is a button: clicking it (or Enter or Space on it) narrows the time-range
+//! filter to it. Redrawn at most once a second.
 
 use crate::client::dom::{clock, now_ms};
 use crate::client::ui::use_ui;
@@ -15,6 +16,9 @@ const MAX_TYPES: usize = 6;
 /// scaled by the viewBox anyway, and float formatting would add kilobytes to the bundle.
 const SLOT: u32 = 10;
 const HEIGHT: u32 = 560;
+/// The shortest bar, in SVG units (4 px of the 56 px strip), so a bucket of one event among
+/// hundreds still shows.
+const MIN_BAR: u64 = 40;
 /// Colours by stack position.
 const PALETTE: [&str; 6] = ["#6366f1", "#0ea5e9", "#10b981", "#f59e0b", "#ef4444", "#a855f7"];
 /// Colour of the merged "other" types.
@@ -60,9 +64,24 @@ pub fn TimelineView(filter: RwSignal<Filter>) -> impl IntoView {
         })
     });
 
+    // With events held but none shown, the strip keeps its height: the layout does not jump.
+    let placeholder = move || {
+        ui.view.with(|v| !v.is_empty()).then(|| {
+            view! {
+                <div class="timeline-placeholder" data-testid="timeline-placeholder" aria-hidden="true">
+                    <div class="timeline-chart"></div>
+                    <div class="timeline-axis">"\u{a0}"</div>
+                    <div class="timeline-legend">"\u{a0}"</div>
+                </div>
+            }
+        })
+    };
     view! {
         <section class="timeline" data-testid="timeline" aria-label="Events over time">
-            {move || data.get().map(|t| view! { <TimelineChart timeline=t filter /> })}
+            {move || match data.get() {
+                Some(t) => leptos::either::Either::Left(view! { <TimelineChart timeline=t filter /> }),
+                None => leptos::either::Either::Right(placeholder()),
+            }}
         </section>
     }
 }
@@ -80,7 +99,9 @@ fn TimelineChart(timeline: Timeline, filter: RwSignal<Filter>) -> impl IntoView 
         .map(|bucket| {
             let x = u32::try_from((bucket.start_ms - timeline.start_ms) / step).unwrap_or(0) * SLOT;
             let start = bucket.start_ms;
-            // Stack from the bottom; cumulative rounding keeps the stack exactly `total` high.
+            // Stack from the bottom; cumulative rounding keeps the stack exactly `bar` high.
+            let total = u64::from(bucket.total);
+            let bar = (total * u64::from(HEIGHT) / max_total).max(MIN_BAR);
             let mut below = 0u64;
             let segments = bucket
                 .counts
@@ -88,9 +109,9 @@ fn TimelineChart(timeline: Timeline, filter: RwSignal<Filter>) -> impl IntoView 
                 .enumerate()
                 .filter(|(_, n)| **n > 0)
                 .map(|(type_index, n)| {
-                    let bottom = (below * u64::from(HEIGHT) / max_total) as u32;
+                    let bottom = (below * bar / total) as u32;
                     below += u64::from(*n);
-                    let top = (below * u64::from(HEIGHT) / max_total) as u32;
+                    let top = (below * bar / total) as u32;
                     let colour = colour(&types, type_index);
                     view! {
                         <rect x=x + 1 y=HEIGHT - top width=SLOT - 2 height=(top - bottom).max(1) fill=colour />
@@ -98,16 +119,26 @@ fn TimelineChart(timeline: Timeline, filter: RwSignal<Filter>) -> impl IntoView 
                 })
                 .collect_view();
             let title = format!("{} · {} events", clock(start as f64), bucket.total);
+            let label = format!("{title}: show only these");
+            let narrow = move || {
+                filter.update(|f| {
+                    f.from_ms = Some(start);
+                    f.to_ms = Some(start + step);
+                })
+            };
             view! {
                 <g
                     class="bar"
                     data-testid="timeline-bar"
-                    on:click=move |_| {
-                        filter
-                            .update(|f| {
-                                f.from_ms = Some(start);
-                                f.to_ms = Some(start + step);
-                            })
+                    role="button"
+                    tabindex="0"
+                    aria-label=label
+                    on:click=move |_| narrow()
+                    on:keydown=move |ev| {
+                        if ev.key() == "Enter" || ev.key() == " " {
+                            ev.prevent_default();
+                            narrow();
+                        }
                     }
                 >
                     <title>{title}</title>
@@ -136,11 +167,17 @@ fn TimelineChart(timeline: Timeline, filter: RwSignal<Filter>) -> impl IntoView 
             class="timeline-chart"
             viewBox=format!("0 0 {width} {HEIGHT}")
             preserveAspectRatio="none"
-            role="img"
+            role="group"
             aria-label="Events per time bucket"
         >
             {bars}
         </svg>
+        <div class="timeline-axis" aria-hidden="true">
+            <span data-testid="timeline-start">{clock(timeline.start_ms as f64)[..8].to_owned()}</span>
+            <span data-testid="timeline-end">
+                {clock((timeline.start_ms + step * timeline.buckets.len() as i64) as f64)[..8].to_owned()}
+            </span>
+        </div>
         <div class="timeline-legend">
             <span class="legend-step">{format!("per {}", timeline::format_step(step))}</span>
             {legend}

@@ -288,10 +288,33 @@ impl Connection {
         self.events
     }
 
+    /// The words beside the light, short enough for a phone's header: `live`, `connecting`,
+    /// `reconnecting · attempt 2`, `retrying in 12 s · attempt 4` (a countdown the shell refreshes
+    /// each second), `stopped`.
+    pub fn label(&self, now_ms: f64) -> String {
+        match &self.status {
+            Status::Open => "live".to_owned(),
+            Status::Connecting { attempt: 1 } if self.opens == 0 => "connecting".to_owned(),
+            Status::Connecting { attempt } => format!("reconnecting · attempt {attempt}"),
+            Status::Waiting { attempt, retry_at_ms, .. } => {
+                format!("retrying in {} s · attempt {attempt}", seconds_until(*retry_at_ms, now_ms))
+            }
+            Status::Stopped { .. } => "stopped".to_owned(),
+        }
+    }
+
+    /// Whether a wait can be cut short: a retry is pending (`Waiting`) or retries have stopped.
+    /// The shell starts the next request at once when the user presses "Retry now", the browser
+    /// comes back `online` or the tab becomes visible again: the server may have come back long
+    /// before the backoff (up to 30 s) would look.
+    pub fn can_retry_now(&self) -> bool {
+        matches!(self.status, Status::Waiting { .. } | Status::Stopped { .. })
+    }
+
     /// Tooltip text: the state, then the last event time and the reconnect count when there are any,
     /// joined by ` · `. `format_time` renders a `now_ms`-style time, such as `12:03:04`. Examples:
     /// `Connected · last event 12:03:04 · 2 reconnects`, `Reconnecting (attempt 3) …`,
-    /// `Disconnected: stream ended · retrying at 12:03:10 (in 6 s)`.
+    /// `Disconnected: stream ended · retrying at 12:03:10 (in 6 s) · attempt 3`.
     pub fn describe(&self, now_ms: f64, format_time: impl Fn(f64) -> String) -> String {
         let mut parts = vec![match &self.status {
             Status::Open => "Connected".to_owned(),
@@ -303,10 +326,11 @@ impl Connection {
                     format!("{verb} …")
                 }
             }
-            Status::Waiting { retry_at_ms, reason, .. } => {
+            Status::Waiting { retry_at_ms, reason, attempt } => {
                 // Whole seconds as an integer: formatting an f64 would pull float printing into the bundle.
-                let seconds = ((retry_at_ms - now_ms) / 1000.0).ceil().max(0.0) as u64;
+                let seconds = seconds_until(*retry_at_ms, now_ms);
                 format!("Disconnected: {reason} · retrying at {} (in {seconds} s)", format_time(*retry_at_ms))
+                    + &format!(" · attempt {attempt}")
             }
             Status::Stopped { reason } => format!("Disconnected: {reason} · not retrying"),
         }];
@@ -320,6 +344,12 @@ impl Connection {
         }
         parts.join(" · ")
     }
+}
+
+/// Whole seconds from `now_ms` to `at_ms`, rounded up, never negative. An integer: formatting an
+/// f64 would pull float printing into the bundle.
+fn seconds_until(at_ms: f64, now_ms: f64) -> u64 {
+    ((at_ms - now_ms) / 1000.0).ceil().max(0.0) as u64
 }
 
 #[cfg(test)]
@@ -657,6 +687,37 @@ mod tests {
     }
 
     #[test]
+    fn label_counts_down_to_the_retry_and_names_the_attempt() {
+        let mut c = connection();
+        assert_eq!(c.label(0.0), "connecting");
+        c.opened(0.0);
+        assert_eq!(c.label(0.0), "live");
+        c.failed(1000.0, "stream ended", NO_JITTER);
+        assert_eq!(c.label(1000.0), "reconnecting · attempt 1");
+        c.failed(1000.0, "the server could not be reached", NO_JITTER);
+        assert_eq!(c.label(1000.0), "retrying in 3 s · attempt 2");
+        assert_eq!(c.label(2500.0), "retrying in 2 s · attempt 2");
+        c.unauthorized(401);
+        assert_eq!(c.label(2500.0), "stopped");
+    }
+
+    #[test]
+    fn a_retry_can_be_started_early_only_while_waiting_or_stopped() {
+        let mut c = open_at(0.0);
+        assert!(!c.can_retry_now());
+        c.failed(1000.0, "stream ended", NO_JITTER);
+        assert!(!c.can_retry_now(), "the immediate retry is already under way");
+        c.failed(1000.0, "the server could not be reached", NO_JITTER);
+        assert!(c.can_retry_now());
+        // Started early, the scheduled attempt keeps its number and the backoff goes on from it.
+        c.connecting(1200.0);
+        assert_eq!(c.status(), &Status::Connecting { attempt: 2 });
+        assert_eq!(c.failed(1300.0, "the server could not be reached", NO_JITTER), 6000.0);
+        c.unauthorized(403);
+        assert!(c.can_retry_now());
+    }
+
+    #[test]
     fn describe_connected_with_last_event_and_reconnects() {
         let mut c = open_at(0.0);
         assert_eq!(c.describe(0.0, secs), "Connected");
@@ -690,9 +751,9 @@ mod tests {
         let mut c = open_at(0.0);
         c.failed(0.0, "stream ended", NO_JITTER);
         c.failed(4000.0, "HTTP 502", NO_JITTER);
-        assert_eq!(c.describe(4000.0, secs), "Disconnected: HTTP 502 · retrying at t7 (in 3 s)");
-        assert_eq!(c.describe(5500.0, secs), "Disconnected: HTTP 502 · retrying at t7 (in 2 s)");
-        assert_eq!(c.describe(9000.0, secs), "Disconnected: HTTP 502 · retrying at t7 (in 0 s)");
+        assert_eq!(c.describe(4000.0, secs), "Disconnected: HTTP 502 · retrying at t7 (in 3 s) · attempt 2");
+        assert_eq!(c.describe(5500.0, secs), "Disconnected: HTTP 502 · retrying at t7 (in 2 s) · attempt 2");
+        assert_eq!(c.describe(9000.0, secs), "Disconnected: HTTP 502 · retrying at t7 (in 0 s) · attempt 2");
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod glob;
 pub mod id;
 pub mod protocol;
 pub mod rejection;
+pub mod shortcuts;
 pub mod sse;
 pub mod timeline;
 pub mod trigger;

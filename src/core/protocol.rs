@@ -8,7 +8,7 @@
 
 pub use crate::core::cloudevent::{CloudEvent, Mode, ValidationError, Warning};
 pub use crate::core::envelope::{Envelope, Headers, RequestRecord};
-pub use crate::core::rejection::{ErrorDetail, Rejection, RejectionSummary};
+pub use crate::core::rejection::{ErrorDetail, EventName, Rejection, RejectionSummary};
 pub use crate::core::trigger::Refusal;
 
 use crate::core::id::EventId;
@@ -751,6 +751,7 @@ mod tests {
             method: "POST".into(),
             path: "/".into(),
             size: 3,
+            event: EventName { id: Some("a1".into()), ty: Some("t".into()), source: None },
         }
     }
 
@@ -758,7 +759,8 @@ mod tests {
     fn rejection_summary_and_list_wire_shapes() {
         let literal = json!({"id": 4, "time": "2026-12-02T00:00:00.000Z", "status": 415,
             "code": "unsupported_media_type", "message": "application/avro", "details": [],
-            "details_total": 0, "method": "POST", "path": "/", "size": 3});
+            "details_total": 0, "method": "POST", "path": "/", "size": 3,
+            "event": {"id": "a1", "type": "t"}});
         assert_wire(&summary(), literal.clone());
         assert_wire(&RejectionList { rejections: vec![summary()] }, json!({"rejections": [literal]}));
     }

@@ -65,6 +65,54 @@ pub struct RejectionSummary {
     pub path: String,
     /// Size of the request body in bytes.
     pub size: usize,
+    /// Which event was refused, as far as the request says: its `id`, `type` and `source`
+    /// (from `ce-*` headers, the structured body, or the batch member at fault), each cut at 256
+    /// bytes, so the lane names it without opening the request.
+    #[serde(default, skip_serializing_if = "EventName::is_empty")]
+    pub event: EventName,
+}
+
+/// An event's `id`, `type` and `source`, each only when the request carried it as a string.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct EventName {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub ty: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
+
+impl EventName {
+    pub fn is_empty(&self) -> bool {
+        self.id.is_none() && self.ty.is_none() && self.source.is_none()
+    }
+
+    /// Best effort, never an error: binary mode's `ce-id`, `ce-type`, `ce-source`; else the JSON
+    /// body's event, or for a batch the member at `index` (the first detail's), else the first.
+    /// A body cut at the record's limit is not JSON, so it names nothing.
+    fn of(request: &RequestRecord, index: Option<usize>) -> EventName {
+        let header = |name: &str| request.header(name).map(|v| cut(v, DETAIL_MAX));
+        let from_headers =
+            EventName { id: header("ce-id"), ty: header("ce-type"), source: header("ce-source") };
+        if !from_headers.is_empty() {
+            return from_headers;
+        }
+        let Some(body) = request.body.as_deref().filter(|_| !request.body_truncated) else {
+            return EventName::default();
+        };
+        let value = match serde_json::from_str::<serde_json::Value>(body) {
+            Ok(serde_json::Value::Array(mut members)) => {
+                let at = index.filter(|i| *i < members.len()).unwrap_or(0);
+                if members.is_empty() { return EventName::default() } else { members.swap_remove(at) }
+            }
+            Ok(value) => value,
+            Err(_) => return EventName::default(),
+        };
+        let text = |name: &str| value.get(name).and_then(|v| v.as_str()).map(|v| cut(v, DETAIL_MAX));
+        EventName { id: text("id"), ty: text("type"), source: text("source") }
+    }
 }
 
 impl Rejection {
@@ -92,6 +140,7 @@ impl Rejection {
             method: cut(&self.request.method, 16),
             path: cut(&self.request.path, PATH_MAX),
             size: self.request.body_size,
+            event: EventName::of(&self.request, details.first().and_then(|d| d.index)),
         }
     }
 
@@ -146,6 +195,31 @@ mod tests {
             },
             request: Arc::new(RequestRecord::new("POST", path, [("ce-id", &b"1"[..])], &vec![b'x'; 100_000])),
         }
+    }
+
+    fn named(headers: &[(&str, &[u8])], body: &str, index: Option<usize>) -> EventName {
+        let request = RequestRecord::new("POST", "/", headers.iter().copied(), body.as_bytes());
+        EventName::of(&request, index)
+    }
+
+    fn name(id: &str, ty: &str, source: &str) -> EventName {
+        EventName { id: Some(id.into()), ty: Some(ty.into()), source: Some(source.into()) }
+    }
+
+    #[test]
+    fn a_summary_names_the_refused_event_from_headers_body_or_batch_member() {
+        let binary = [("ce-id", &b"b1"[..]), ("ce-type", &b"t.b"[..]), ("ce-source", &b"/b"[..])];
+        assert_eq!(named(&binary, "{}", None), name("b1", "t.b", "/b"));
+        let structured = r#"{"specversion":"1.0","id":"s1","type":"t.s","source":"/s","time":"bad"}"#;
+        assert_eq!(named(&[], structured, None), name("s1", "t.s", "/s"));
+        let batch = r#"[{"id":"m0","type":"t","source":"/m"},{"id":"m1","type":"t","source":"/m"}]"#;
+        assert_eq!(named(&[], batch, Some(1)), name("m1", "t", "/m"));
+        assert_eq!(named(&[], batch, None), name("m0", "t", "/m"));
+        // What is missing, or not a string, or not JSON at all, is simply not named.
+        assert_eq!(named(&[], r#"{"id":7,"source":"/x"}"#, None).source.as_deref(), Some("/x"));
+        assert_eq!(named(&[], r#"{"id":7,"source":"/x"}"#, None).id, None);
+        assert!(named(&[], "{", None).is_empty());
+        assert!(named(&[], "[]", Some(3)).is_empty());
     }
 
     #[test]

@@ -47,7 +47,8 @@ pub enum Incoming {
     /// The history was cleared.
     Cleared,
     /// A refused ingest request.
-    Rejected(RejectionSummary),
+    /// Boxed: a summary is several times the size of the other variants.
+    Rejected(Box<RejectionSummary>),
     /// Events the server could not replay.
     Gap(Gap),
 }
@@ -65,7 +66,9 @@ impl Incoming {
                 Incoming::Event { id, json: frame.data.into() }
             }
             FrameKind::Cleared => Incoming::Cleared,
-            FrameKind::Rejected => Incoming::Rejected(serde_json::from_str(&frame.data).map_err(malformed)?),
+            FrameKind::Rejected => {
+                Incoming::Rejected(Box::new(serde_json::from_str(&frame.data).map_err(malformed)?))
+            }
             FrameKind::Gap => Incoming::Gap(serde_json::from_str(&frame.data).map_err(malformed)?),
             FrameKind::Connected | FrameKind::Ping => return Ok(None),
         }))
@@ -78,7 +81,7 @@ impl Incoming {
                 Frame::new(FrameKind::CloudEvent.as_str(), &**json).with_id(id.to_string())
             }
             Incoming::Cleared => Frame::new(FrameKind::Cleared.as_str(), "{}"),
-            Incoming::Rejected(summary) => FrameKind::Rejected.frame(summary),
+            Incoming::Rejected(summary) => FrameKind::Rejected.frame(&**summary),
             Incoming::Gap(gap) => FrameKind::Gap.frame(gap),
         }
     }
@@ -193,7 +196,7 @@ impl EventView {
                     self.clear();
                     applied.shown = 0;
                 }
-                Incoming::Rejected(summary) => applied.rejected.push(summary),
+                Incoming::Rejected(summary) => applied.rejected.push(*summary),
                 Incoming::Gap(gap) => self.mark_gap(gap_text(&gap)),
             }
         }
@@ -283,6 +286,12 @@ impl EventView {
     /// Shown rows `first..first + count`, newest first.
     pub fn shown_slice(&self, first: usize, count: usize) -> Vec<Arc<Row>> {
         (first..first + count).map_while(|i| self.shown_newest_first(i).cloned()).collect()
+    }
+
+    /// Where the shown row `id` sits, newest first; `None` when the filter hides it or it is gone.
+    pub fn shown_index(&self, id: EventId) -> Option<usize> {
+        let position = self.shown.binary_search_by_key(&id, |r| r.id()).ok()?;
+        Some(self.shown.len() - 1 - position)
     }
 
     pub fn get(&self, id: EventId) -> Option<&Arc<Row>> {
@@ -382,6 +391,17 @@ pub fn detail_place(detail: &ValidationError) -> String {
     }
 }
 
+/// One detail as a line: its place, then its message without the attribute name the message
+/// may already begin with (`source: required …` stays that, not `source: source: required …`).
+pub fn detail_line(detail: &ValidationError) -> String {
+    let message = detail
+        .attribute
+        .as_deref()
+        .and_then(|a| detail.message.strip_prefix(a)?.strip_prefix(": "))
+        .unwrap_or(&detail.message);
+    format!("{}{message}", detail_place(detail))
+}
+
 /// `and N more` when the summary carries only the first of the error's details.
 pub fn more_details(summary: &RejectionSummary) -> Option<String> {
     let more = summary.details_total.saturating_sub(summary.details.len());
@@ -442,7 +462,7 @@ mod tests {
     fn push_json(list: &mut RejectionList, json: &str) -> bool {
         match Incoming::from_frame(Frame::new("rejected", json)) {
             Ok(Some(Incoming::Rejected(summary))) => {
-                list.push(summary);
+                list.push(*summary);
                 true
             }
             _ => false,
@@ -487,6 +507,20 @@ mod tests {
         assert_eq!(view.get(EventId::new(9, 0)).unwrap().gap_before.as_deref(), Some("3 events missed"));
         assert_eq!(view.get(EventId::new(1, 0)).unwrap().gap_before, None);
         assert_eq!((view.gaps(), view.pending_gap()), (1, None));
+    }
+
+    #[test]
+    fn shown_index_counts_newest_first_and_is_none_for_a_hidden_row() {
+        let mut view = EventView::new(10);
+        push(&mut view, EventId::new(1, 0), event("a", "order.created"));
+        push(&mut view, EventId::new(2, 0), event("b", "user.created"));
+        push(&mut view, EventId::new(3, 0), event("c", "order.created"));
+        assert_eq!(view.shown_index(EventId::new(3, 0)), Some(0));
+        assert_eq!(view.shown_index(EventId::new(1, 0)), Some(2));
+        view.set_filter(Filter { ty: "order.*".into(), ..Filter::default() }, None);
+        assert_eq!(view.shown_index(EventId::new(2, 0)), None, "held, but the filter hides it");
+        assert_eq!(view.shown_index(EventId::new(1, 0)), Some(1));
+        assert_eq!(view.shown_index(EventId::new(7, 0)), None);
     }
 
     #[test]
@@ -586,6 +620,27 @@ mod tests {
     }
 
     #[test]
+    fn a_detail_line_names_the_attribute_once() {
+        let detail = |index, attribute: &str, message: &str| ValidationError {
+            index,
+            attribute: Some(attribute.to_owned()),
+            message: message.to_owned(),
+            ..ValidationError::default()
+        };
+        assert_eq!(
+            detail_line(&detail(None, "source", "source: required attribute is missing")),
+            "source: required attribute is missing"
+        );
+        assert_eq!(
+            detail_line(&detail(Some(1), "time", "time: not RFC 3339")),
+            "event 1, time: not RFC 3339"
+        );
+        assert_eq!(detail_line(&detail(None, "time", "not RFC 3339")), "time: not RFC 3339");
+        // Only a whole leading name counts.
+        assert_eq!(detail_line(&detail(None, "id", "identity unknown")), "id: identity unknown");
+    }
+
+    #[test]
     fn describes_details_and_sizes_in_words() {
         let detail = |index, attribute: Option<&str>| ValidationError {
             index,
@@ -682,7 +737,7 @@ mod tests {
         let summary = rejection(7, 1, b"{}").summary();
         let applied = view.apply([
             Incoming::Gap(gap(Some(9315))),
-            Incoming::Rejected(summary.clone()),
+            Incoming::Rejected(Box::new(summary.clone())),
             incoming(3, "c"),
         ]);
         assert_eq!(applied.rejected, vec![summary]);
@@ -713,7 +768,7 @@ mod tests {
         let items = vec![
             incoming(5, "a"),
             Incoming::Cleared,
-            Incoming::Rejected(summary),
+            Incoming::Rejected(Box::new(summary)),
             Incoming::Gap(gap(Some(2))),
         ];
         let mut text = String::new();

@@ -64,6 +64,67 @@ pub fn window(
     }
 }
 
+/// A keyboard move through a list (the WAI-ARIA grid keys): one row, one screen, or to an end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Move {
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Home,
+    End,
+}
+
+impl Move {
+    /// The move a `KeyboardEvent.key` asks for, if any.
+    pub fn from_key(key: &str) -> Option<Move> {
+        Some(match key {
+            "ArrowUp" => Move::Up,
+            "ArrowDown" => Move::Down,
+            "PageUp" => Move::PageUp,
+            "PageDown" => Move::PageDown,
+            "Home" => Move::Home,
+            "End" => Move::End,
+            _ => return None,
+        })
+    }
+}
+
+/// The active row after `step` from `current` in a list of `total` rows showing `page` rows a
+/// screen. With no active row yet, any move but `End` lands on the first row; moves stop at the
+/// ends. `None` only when the list is empty.
+pub fn step(current: Option<usize>, step: Move, total: usize, page: usize) -> Option<usize> {
+    let last = total.checked_sub(1)?;
+    let page = page.max(1);
+    let Some(current) = current.map(|c| c.min(last)) else {
+        return Some(if step == Move::End { last } else { 0 });
+    };
+    Some(match step {
+        Move::Up => current.saturating_sub(1),
+        Move::Down => (current + 1).min(last),
+        Move::PageUp => current.saturating_sub(page),
+        Move::PageDown => current.saturating_add(page).min(last),
+        Move::Home => 0,
+        Move::End => last,
+    })
+}
+
+/// The scroll offset that brings row `index` wholly into a viewport `viewport_height_px` tall
+/// scrolled to `scroll_top_px`, moving as little as possible; `None` when it is in view already.
+pub fn reveal(index: usize, row_height_px: u32, scroll_top_px: f64, viewport_height_px: f64) -> Option<f64> {
+    let h = f64::from(row_height_px);
+    let top = index as f64 * h;
+    let scroll = if scroll_top_px.is_nan() { 0.0 } else { scroll_top_px.max(0.0) };
+    let viewport = if viewport_height_px.is_nan() { 0.0 } else { viewport_height_px.max(h) };
+    if top < scroll {
+        Some(top)
+    } else if top + h > scroll + viewport {
+        Some(top + h - viewport)
+    } else {
+        None
+    }
+}
+
 /// `rows * row_height` in pixels, saturating at `u32::MAX`.
 fn px(rows: usize, row_height_px: u32) -> u32 {
     u32::try_from((rows as u64).saturating_mul(u64::from(row_height_px))).unwrap_or(u32::MAX)
@@ -73,6 +134,46 @@ fn px(rows: usize, row_height_px: u32) -> u32 {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn keys_map_to_moves_and_other_keys_to_none() {
+        assert_eq!(Move::from_key("ArrowDown"), Some(Move::Down));
+        assert_eq!(Move::from_key("PageUp"), Some(Move::PageUp));
+        assert_eq!(Move::from_key("End"), Some(Move::End));
+        assert_eq!(Move::from_key("a"), None);
+    }
+
+    #[test]
+    fn step_moves_by_one_by_a_page_and_to_the_ends_and_stops_there() {
+        assert_eq!(step(Some(5), Move::Down, 10, 4), Some(6));
+        assert_eq!(step(Some(5), Move::Up, 10, 4), Some(4));
+        assert_eq!(step(Some(5), Move::PageDown, 10, 4), Some(9));
+        assert_eq!(step(Some(5), Move::PageUp, 10, 4), Some(1));
+        assert_eq!(step(Some(2), Move::PageUp, 10, 4), Some(0));
+        assert_eq!(step(Some(9), Move::Down, 10, 4), Some(9));
+        assert_eq!(step(Some(0), Move::Up, 10, 4), Some(0));
+        assert_eq!(step(Some(5), Move::Home, 10, 4), Some(0));
+        assert_eq!(step(Some(5), Move::End, 10, 4), Some(9));
+    }
+
+    #[test]
+    fn step_without_an_active_row_starts_at_the_top_or_the_end_and_an_empty_list_has_none() {
+        assert_eq!(step(None, Move::Down, 10, 4), Some(0));
+        assert_eq!(step(None, Move::Up, 10, 4), Some(0));
+        assert_eq!(step(None, Move::End, 10, 4), Some(9));
+        assert_eq!(step(Some(3), Move::Down, 0, 4), None);
+        // A list that shrank under the active row: the move starts from its last row.
+        assert_eq!(step(Some(40), Move::Up, 10, 4), Some(8));
+    }
+
+    #[test]
+    fn reveal_scrolls_the_least_that_shows_the_row_whole() {
+        assert_eq!(reveal(5, 30, 0.0, 300.0), None);
+        assert_eq!(reveal(12, 30, 0.0, 300.0), Some(90.0));
+        assert_eq!(reveal(2, 30, 200.0, 300.0), Some(60.0));
+        assert_eq!(reveal(9, 30, 0.0, 300.0), None);
+        assert_eq!(reveal(10, 30, 0.0, 300.0), Some(30.0));
+    }
 
     #[test]
     fn the_top_of_the_list_renders_visible_rows_plus_overscan_below() {

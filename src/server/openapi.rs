@@ -8,10 +8,10 @@ use crate::core::envelope::Headers;
 use crate::core::id::EventId;
 use crate::core::protocol::{
     Accepted, Cleared, ClearedCount, Connected, Delivery, Envelope, ErrorBody, ErrorDetail, EvaluateRequest,
-    Evaluated, EventsPage, ExpressionError, ExpressionErrorKind, ExpressionValue, FrameKind, Gap, GapReason,
-    HistoryStatus, Mode, Ping, PingType, PreviewedEvent, Refusal, Rejection, RejectionList, RejectionSummary,
-    RequestRecord, SendRequest, SinkInfo, Sinks, Status, TriggerPreview, TriggerSummary, ValidationError,
-    Warning,
+    Evaluated, EventName, EventsPage, ExpressionError, ExpressionErrorKind, ExpressionValue, FrameKind, Gap,
+    GapReason, HistoryStatus, Mode, Ping, PingType, PreviewedEvent, Refusal, Rejection, RejectionList,
+    RejectionSummary, RequestRecord, SendRequest, SinkInfo, Sinks, Status, TriggerPreview, TriggerSummary,
+    ValidationError, Warning,
 };
 use crate::server::access::{self, HEALTH_PATHS, INGEST_PATHS, QUERY_PARAM, SESSION_COOKIE, SESSION_PATH};
 use crate::server::{api, expressions, ingest, send, stream, wait};
@@ -64,10 +64,7 @@ named in its description. Any route answers `405 method_not_allowed` to a method
     ),
     components(schemas(
         Accepted, Cleared, ClearedCount, CloudEvent, Connected, Delivery, Envelope, ErrorBody,
-        ErrorDetail, EvaluateRequest, Evaluated, EventId, EventsPage, ExpressionError, ExpressionErrorKind,
-        ExpressionValue, Gap, GapReason, Headers, HistoryStatus, Mode, Ping, PingType, PreviewedEvent,
-        Refusal, Rejection, RejectionList, RejectionSummary, RequestRecord, SendRequest, SinkInfo, Sinks,
-        Status, StreamFrame, TriggerPreview, TriggerSummary, ValidationError, Warning,
+        ErrorDetail, EvaluateRequest, Evaluated, EventId, EventName, EventsPage, ExpressionError, ExpressionErrorKind, ExpressionValue, Gap, GapReason, Headers, HistoryStatus, Mode, Ping, PingType, PreviewedEvent, Refusal, Rejection, RejectionList, RejectionSummary, RequestRecord, SendRequest, SinkInfo, Sinks, Status, StreamFrame, TriggerPreview, TriggerSummary, ValidationError, Warning,
     )),
     modifiers(&SharedHandlers, &AccessRules),
     tags(

@@ -106,11 +106,14 @@ impl Sinks {
         if error.is_timeout() {
             return ApiError::SinkTimeout { sink: sink.name.clone(), timeout: self.timeout };
         }
+        // The innermost cause says what happened ("Connection refused (os error 111)"); the layers
+        // around it ("error sending request: client error (Connect): tcp connect error") tell a
+        // user nothing they can act on.
         let error = error.without_url();
         let mut reason = error.to_string();
         let mut source = std::error::Error::source(&error);
         while let Some(cause) = source {
-            reason = format!("{reason}: {cause}");
+            reason = cause.to_string();
             source = cause.source();
         }
         ApiError::SinkUnreachable { sink: sink.name.clone(), reason }

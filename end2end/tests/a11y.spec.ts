@@ -1,0 +1,92 @@
+import AxeBuilder from "@axe-core/playwright";
+import { expect, test, type Page } from "@playwright/test";
+import { makeEvent, PlayerPage, Producer } from "./fixtures/player_page";
+
+/** Critical and serious axe-core violations on the page as it is now, one line each. */
+async function seriousViolations(page: Page): Promise<string[]> {
+  const results = await new AxeBuilder({ page }).analyze();
+  return results.violations
+    .filter((v) => v.impact === "critical" || v.impact === "serious")
+    .map((v) => `${v.impact} ${v.id}: ${v.nodes.map((n) => n.target.join(" ")).slice(0, 4).join(" | ")}`);
+}
+
+/** Opens the page in `theme`, saved the way the theme toggle saves it. */
+async function openIn(page: Page, theme: "light" | "dark", path = "/") {
+  await page.addInitScript((t) => localStorage.setItem("cep-theme", t), theme);
+  const player = new PlayerPage(page);
+  await player.open(path);
+  expect(await player.theme()).toBe(theme);
+  return player;
+}
+
+/** A few events, one of them a duplicate and one 0.3, so rows carry every badge. */
+async function seed(producer: Producer) {
+  const first = makeEvent({ id: "a11y-1", subject: "orders/1" });
+  await producer.batch([first, makeEvent({ id: "a11y-2" }), makeEvent({ id: "a11y-3", type: "com.example.user.created" })]);
+  await producer.structured({ ...first, data: { retry: true } });
+  await producer.structured({ specversion: "0.3", id: "a11y-old", source: "/legacy", type: "com.example.legacy" });
+  await producer.refused({ "content-type": "application/cloudevents+json" }, '{"specversion":"1.0","id":"x"}');
+}
+
+test.beforeEach(async ({ request }) => {
+  await new Producer(request).clear();
+});
+
+for (const theme of ["light", "dark"] as const) {
+  test(`the empty page has no critical or serious axe violations (${theme})`, async ({ page }) => {
+    await openIn(page, theme);
+    await expect(page.getByTestId("empty-state")).toBeVisible();
+    expect(await seriousViolations(page)).toEqual([]);
+  });
+
+  test(`the list with the detail open has no critical or serious axe violations (${theme})`, async ({ page, request }) => {
+    await seed(new Producer(request));
+    const player = await openIn(page, theme);
+    await player.row("a11y-1").first().click();
+    await expect(page.getByTestId("detail-type")).toBeVisible();
+    await expect(page.getByTestId("detail-mode")).toBeVisible();
+    expect(await seriousViolations(page)).toEqual([]);
+  });
+
+  test(`the send form has no critical or serious axe violations (${theme})`, async ({ page }) => {
+    await openIn(page, theme);
+    await page.getByTestId("send-open").click();
+    await expect(page.getByTestId("send-panel")).toBeVisible();
+    expect(await seriousViolations(page)).toEqual([]);
+  });
+
+  test(`the rejected lane has no critical or serious axe violations (${theme})`, async ({ page, request }) => {
+    await seed(new Producer(request));
+    const player = await openIn(page, theme);
+    await player.rejectedToggle.click();
+    await expect(player.rejections.first()).toBeVisible();
+    await player.openRequestByKeyboard(player.rejections.first());
+    expect(await seriousViolations(page)).toEqual([]);
+  });
+
+  test(`the shortcuts dialog has no critical or serious axe violations (${theme})`, async ({ page }) => {
+    await openIn(page, theme);
+    await page.keyboard.press("?");
+    await expect(page.getByTestId("shortcuts")).toBeVisible();
+    expect(await seriousViolations(page)).toEqual([]);
+  });
+}
+
+test.describe("at 390x844", () => {
+  test.use({ viewport: { width: 390, height: 844 } });
+
+  for (const theme of ["light", "dark"] as const) {
+    test(`the phone layout has no critical or serious axe violations (${theme})`, async ({ page, request }) => {
+      await seed(new Producer(request));
+      const player = await openIn(page, theme);
+      expect(await seriousViolations(page)).toEqual([]);
+      await page.getByTestId("menu-toggle").click();
+      await expect(page.getByTestId("send-open")).toBeVisible();
+      expect(await seriousViolations(page)).toEqual([]);
+      await page.getByTestId("menu-toggle").click();
+      await player.row("a11y-2").click();
+      await expect(page.getByTestId("detail-close")).toBeVisible();
+      expect(await seriousViolations(page)).toEqual([]);
+    });
+  }
+});
