@@ -154,10 +154,11 @@ unit: .tools/redis-server
 e2e: build .tools/chromium end2end/.npm-stamp
 	cd end2end && npx playwright test
 
-bench:
+bench: build .tools/chromium end2end/.npm-stamp
 	cargo bench --locked $(SSR) --bench ingest
 	cargo bench --locked $(SSR) --bench filter
 	cargo run --locked --release -p cesql --example throughput
+	cd end2end && node bench/filter.mjs --server ../$(SERVER)
 
 # The CESQL conformance suite: TCK=<directory with its yaml files> (not part of this repository).
 tck:
