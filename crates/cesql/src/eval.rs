@@ -220,19 +220,29 @@ fn binary<'a>(op: BinOp, l: &'a Expr, r: &'a Expr, cx: &mut Ctx<'a>) -> Attribut
 
 #[inline(never)]
 fn call<'a>(f: Builtin, args: &'a [Expr], cx: &mut Ctx<'a>) -> Attribute<'a> {
-    let mut values = Vec::with_capacity(args.len());
+    // Up to three arguments (every fixed-arity built-in) stay on the stack: a call in a filter
+    // costs no allocation for its argument list.
+    let mut first = [const { Attribute::Boolean(false) }; 3];
+    let mut rest = Vec::new();
     let mut missing = false;
     for (i, arg) in args.iter().enumerate() {
-        match (operand(arg, cx), f.param(i)) {
-            (None, _) => missing = true,
-            (Some(v), Param::Any) => values.push(v),
-            (Some(v), Param::Of(t)) => values.push(cx.cast(v, t)),
+        let value = match (operand(arg, cx), f.param(i)) {
+            (None, _) => {
+                missing = true;
+                continue;
+            }
+            (Some(v), Param::Any) => v,
+            (Some(v), Param::Of(t)) => cx.cast(v, t),
+        };
+        match first.get_mut(i) {
+            Some(slot) => *slot = value,
+            None => rest.push(value),
         }
     }
     if missing {
         return zero(f.returns());
     }
-    let mut values = values.into_iter();
+    let mut values = first.into_iter().take(args.len()).chain(rest);
     let mut next = || values.next().unwrap_or(Attribute::Boolean(false));
     match f {
         Builtin::Int => {
@@ -255,8 +265,8 @@ fn call<'a>(f: Builtin, args: &'a [Expr], cx: &mut Ctx<'a>) -> Attribute<'a> {
             }))
         }
         Builtin::Length => Attribute::Integer(functions::length(&string(next()))),
-        Builtin::Lower => Attribute::String(Cow::Owned(string(next()).to_lowercase())),
-        Builtin::Upper => Attribute::String(Cow::Owned(string(next()).to_uppercase())),
+        Builtin::Lower => Attribute::String(change_case(string(next()), false)),
+        Builtin::Upper => Attribute::String(change_case(string(next()), true)),
         Builtin::Trim => Attribute::String(match string(next()) {
             Cow::Borrowed(s) => Cow::Borrowed(s.trim()),
             Cow::Owned(s) => Cow::Owned(s.trim().to_owned()),
@@ -321,4 +331,17 @@ fn string(v: Attribute<'_>) -> Cow<'_, str> {
 /// An argument already cast to Integer.
 fn as_int(v: Attribute<'_>) -> i32 {
     cast_integer(&v).unwrap_or_default()
+}
+
+/// `LOWER` / `UPPER` (Unicode case mapping); ASCII text already in that case is lent back as it is.
+fn change_case(s: Cow<'_, str>, upper: bool) -> Cow<'_, str> {
+    let unchanged =
+        |b: u8| b.is_ascii() && if upper { !b.is_ascii_lowercase() } else { !b.is_ascii_uppercase() };
+    if s.bytes().all(unchanged) {
+        s
+    } else if upper {
+        Cow::Owned(s.to_uppercase())
+    } else {
+        Cow::Owned(s.to_lowercase())
+    }
 }
