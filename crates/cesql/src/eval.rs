@@ -77,10 +77,11 @@ impl<'a> Ctx<'a> {
 /// A value in an error message: strings quoted and cut to a readable length.
 fn show(v: &Attribute<'_>) -> String {
     match v {
-        Attribute::String(s) if s.chars().count() > 40 => {
-            format!("{:?}...", s.chars().take(40).collect::<String>())
-        }
-        Attribute::String(s) => format!("{s:?}"),
+        // Plain quotes, not `{:?}`: Debug formatting would pull Unicode tables into a wasm build.
+        Attribute::String(s) => match s.char_indices().nth(40) {
+            Some((cut, _)) => format!("\"{}...\"", &s[..cut]),
+            None => format!("\"{s}\""),
+        },
         Attribute::Integer(i) => i.to_string(),
         Attribute::Boolean(b) => b.to_string(),
     }
