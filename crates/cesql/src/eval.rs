@@ -334,15 +334,18 @@ fn as_int(v: Attribute<'_>) -> i32 {
     cast_integer(&v).unwrap_or_default()
 }
 
-/// `LOWER` / `UPPER` (Unicode case mapping); ASCII text already in that case is lent back as it is.
+/// `LOWER` / `UPPER`: Unicode case mapping with the `unicode-case` feature (the default), ASCII
+/// letters only without it; ASCII text already in that case is lent back as it is.
 fn change_case(s: Cow<'_, str>, upper: bool) -> Cow<'_, str> {
     let unchanged =
         |b: u8| b.is_ascii() && if upper { !b.is_ascii_lowercase() } else { !b.is_ascii_uppercase() };
     if s.bytes().all(unchanged) {
-        s
-    } else if upper {
-        Cow::Owned(s.to_uppercase())
-    } else {
-        Cow::Owned(s.to_lowercase())
+        return s;
     }
+    Cow::Owned(match upper {
+        true if cfg!(feature = "unicode-case") => s.to_uppercase(),
+        false if cfg!(feature = "unicode-case") => s.to_lowercase(),
+        true => s.to_ascii_uppercase(),
+        false => s.to_ascii_lowercase(),
+    })
 }
