@@ -150,6 +150,7 @@ lint: .tools/rust-target
 unit: .tools/redis-server
 	scripts/with-redis.sh cargo test --locked --release $(SSR)
 	cargo test --locked -p cesql --all-features --release
+	cargo test --locked -p cesql --no-default-features --release
 
 e2e: build .tools/chromium end2end/.npm-stamp
 	cd end2end && npx playwright test

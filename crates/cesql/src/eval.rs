@@ -77,10 +77,11 @@ impl<'a> Ctx<'a> {
 /// A value in an error message: strings quoted and cut to a readable length.
 fn show(v: &Attribute<'_>) -> String {
     match v {
-        Attribute::String(s) if s.chars().count() > 40 => {
-            format!("{:?}...", s.chars().take(40).collect::<String>())
-        }
-        Attribute::String(s) => format!("{s:?}"),
+        // Plain quotes, not `{:?}`: Debug formatting would pull Unicode tables into a wasm build.
+        Attribute::String(s) => match s.char_indices().nth(40) {
+            Some((cut, _)) => format!("\"{}...\"", &s[..cut]),
+            None => format!("\"{s}\""),
+        },
         Attribute::Integer(i) => i.to_string(),
         Attribute::Boolean(b) => b.to_string(),
     }
@@ -220,19 +221,29 @@ fn binary<'a>(op: BinOp, l: &'a Expr, r: &'a Expr, cx: &mut Ctx<'a>) -> Attribut
 
 #[inline(never)]
 fn call<'a>(f: Builtin, args: &'a [Expr], cx: &mut Ctx<'a>) -> Attribute<'a> {
-    let mut values = Vec::with_capacity(args.len());
+    // Up to three arguments (every fixed-arity built-in) stay on the stack: a call in a filter
+    // costs no allocation for its argument list.
+    let mut first = [const { Attribute::Boolean(false) }; 3];
+    let mut rest = Vec::new();
     let mut missing = false;
     for (i, arg) in args.iter().enumerate() {
-        match (operand(arg, cx), f.param(i)) {
-            (None, _) => missing = true,
-            (Some(v), Param::Any) => values.push(v),
-            (Some(v), Param::Of(t)) => values.push(cx.cast(v, t)),
+        let value = match (operand(arg, cx), f.param(i)) {
+            (None, _) => {
+                missing = true;
+                continue;
+            }
+            (Some(v), Param::Any) => v,
+            (Some(v), Param::Of(t)) => cx.cast(v, t),
+        };
+        match first.get_mut(i) {
+            Some(slot) => *slot = value,
+            None => rest.push(value),
         }
     }
     if missing {
         return zero(f.returns());
     }
-    let mut values = values.into_iter();
+    let mut values = first.into_iter().take(args.len()).chain(rest);
     let mut next = || values.next().unwrap_or(Attribute::Boolean(false));
     match f {
         Builtin::Int => {
@@ -255,8 +266,8 @@ fn call<'a>(f: Builtin, args: &'a [Expr], cx: &mut Ctx<'a>) -> Attribute<'a> {
             }))
         }
         Builtin::Length => Attribute::Integer(functions::length(&string(next()))),
-        Builtin::Lower => Attribute::String(Cow::Owned(string(next()).to_lowercase())),
-        Builtin::Upper => Attribute::String(Cow::Owned(string(next()).to_uppercase())),
+        Builtin::Lower => Attribute::String(change_case(string(next()), false)),
+        Builtin::Upper => Attribute::String(change_case(string(next()), true)),
         Builtin::Trim => Attribute::String(match string(next()) {
             Cow::Borrowed(s) => Cow::Borrowed(s.trim()),
             Cow::Owned(s) => Cow::Owned(s.trim().to_owned()),
@@ -321,4 +332,20 @@ fn string(v: Attribute<'_>) -> Cow<'_, str> {
 /// An argument already cast to Integer.
 fn as_int(v: Attribute<'_>) -> i32 {
     cast_integer(&v).unwrap_or_default()
+}
+
+/// `LOWER` / `UPPER`: Unicode case mapping with the `unicode-case` feature (the default), ASCII
+/// letters only without it; ASCII text already in that case is lent back as it is.
+fn change_case(s: Cow<'_, str>, upper: bool) -> Cow<'_, str> {
+    let unchanged =
+        |b: u8| b.is_ascii() && if upper { !b.is_ascii_lowercase() } else { !b.is_ascii_uppercase() };
+    if s.bytes().all(unchanged) {
+        return s;
+    }
+    Cow::Owned(match upper {
+        true if cfg!(feature = "unicode-case") => s.to_uppercase(),
+        false if cfg!(feature = "unicode-case") => s.to_lowercase(),
+        true => s.to_ascii_uppercase(),
+        false => s.to_ascii_lowercase(),
+    })
 }

@@ -16,20 +16,26 @@ pub(crate) enum Keyword {
     False,
 }
 
+const KEYWORDS: [(&str, Keyword); 9] = [
+    ("AND", Keyword::And),
+    ("OR", Keyword::Or),
+    ("XOR", Keyword::Xor),
+    ("NOT", Keyword::Not),
+    ("LIKE", Keyword::Like),
+    ("EXISTS", Keyword::Exists),
+    ("IN", Keyword::In),
+    ("TRUE", Keyword::True),
+    ("FALSE", Keyword::False),
+];
+
 impl Keyword {
     fn of(word: &str) -> Option<Keyword> {
-        const ALL: [(&str, Keyword); 9] = [
-            ("AND", Keyword::And),
-            ("OR", Keyword::Or),
-            ("XOR", Keyword::Xor),
-            ("NOT", Keyword::Not),
-            ("LIKE", Keyword::Like),
-            ("EXISTS", Keyword::Exists),
-            ("IN", Keyword::In),
-            ("TRUE", Keyword::True),
-            ("FALSE", Keyword::False),
-        ];
-        ALL.iter().find(|(k, _)| k.eq_ignore_ascii_case(word)).map(|&(_, k)| k)
+        KEYWORDS.iter().find(|(k, _)| k.eq_ignore_ascii_case(word)).map(|&(_, k)| k)
+    }
+
+    /// The keyword in upper case, as the canonical text writes it.
+    pub fn name(self) -> &'static str {
+        KEYWORDS.iter().find(|&&(_, k)| k == self).map_or("", |&(name, _)| name)
     }
 }
 
@@ -151,7 +157,7 @@ pub(crate) fn tokenize(text: &str) -> Result<(Vec<Token<'_>>, usize), ParseError
                     Kind::Word(word)
                 }
             }
-            c => return Err(ParseError::new(token_pos, format!("unexpected character {c:?}"))),
+            c => return Err(ParseError::new(token_pos, format!("unexpected character '{c}'"))),
         };
         tokens.push(Token { kind, pos: token_pos });
     }

@@ -92,7 +92,7 @@ impl<'s> Parser<'s> {
             Some(Kind::RParen) => "')'".into(),
             Some(Kind::Comma) => "','".into(),
             Some(Kind::Symbol(s)) => format!("'{s}'"),
-            Some(Kind::Keyword(k)) => format!("keyword {}", format!("{k:?}").to_uppercase()),
+            Some(Kind::Keyword(k)) => format!("keyword {}", k.name()),
             Some(Kind::Digits(d)) => format!("integer {d}"),
             Some(Kind::Word(w)) => format!("'{w}'"),
             Some(Kind::Str(_)) => "a string literal".into(),

@@ -248,8 +248,13 @@ fn string_functions() {
     ok("CONCAT_WS('-', 'a', 'b')", "a-b");
     ok("CONCAT_WS('', 'a', 'b')", "ab");
     ok("CONCAT_WS(0, 1, 2, 3)", "10203");
-    ok("LOWER('ÀBC')", "àbc");
-    ok("UPPER('straße')", "STRASSE");
+    if cfg!(feature = "unicode-case") {
+        ok("LOWER('ÀBC')", "àbc");
+        ok("UPPER('straße')", "STRASSE");
+    } else {
+        ok("LOWER('ÀBC')", "Àbc");
+        ok("UPPER('straße')", "STRAßE");
+    }
     ok("TRIM('\u{2003} \t x y \n')", "x y");
     ok("TRIM('\u{0001}x')", "\u{0001}x");
     ok("LEFT('héllo', 2)", "hé");
