@@ -6,33 +6,13 @@
 //                                [--rate 5000] [--seconds 20] [--batch 100]
 //
 // Prints one JSON line of figures. A timed browser scenario belongs here, not in the test suite.
-import { spawn } from "node:child_process";
-import { chromium } from "@playwright/test";
+import { args, sleep, withPlayer } from "./common.mjs";
 
-const args = Object.fromEntries(
-  process.argv.slice(2).reduce((pairs, arg, i, all) => {
-    if (arg.startsWith("--")) pairs.push([arg.slice(2), all[i + 1]]);
-    return pairs;
-  }, []),
-);
 const server = args.server ?? "target/release/cloudevent-player";
 const port = Number(args.port ?? 3095);
 const rate = Number(args.rate ?? 5000);
 const seconds = Number(args.seconds ?? 20);
 const batch = Number(args.batch ?? 100);
-const base = `http://127.0.0.1:${port}`;
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitHealthy() {
-  for (let i = 0; i < 200; i++) {
-    try {
-      if ((await fetch(`${base}/healthz`)).ok) return;
-    } catch {}
-    await sleep(50);
-  }
-  throw new Error(`${server} did not answer on ${base}`);
-}
 
 function events(from, count) {
   const list = [];
@@ -50,19 +30,7 @@ function events(from, count) {
   return JSON.stringify(list);
 }
 
-const child = spawn(server, ["--listen", `127.0.0.1:${port}`, "--history", "200000"], {
-  stdio: ["ignore", "ignore", "inherit"],
-});
-try {
-  await waitHealthy();
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
-  });
-  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-  await page.goto(base);
-  await page.waitForSelector('[data-testid="app"][data-hydrated="true"]');
-  await page.waitForSelector('[data-testid="connection-light"][data-state="green"]');
+await withPlayer(server, port, ["--history", "200000"], async (base, page) => {
   await page.evaluate(() => {
     window.__long = [];
     window.__loaf = [];
@@ -130,7 +98,4 @@ try {
       longest_animation_frame_ms: max(loafAfter),
     }),
   );
-  await browser.close();
-} finally {
-  child.kill("SIGTERM");
-}
+});

@@ -6,35 +6,15 @@
 //                                 [--events 50000] [--rounds 7]
 //
 // Prints one JSON line of figures: medians in ms and the ratio expression / wildcard.
-import { spawn } from "node:child_process";
-import { chromium } from "@playwright/test";
+import { args, withPlayer } from "./common.mjs";
 
-const args = Object.fromEntries(
-  process.argv.slice(2).reduce((pairs, arg, i, all) => {
-    if (arg.startsWith("--")) pairs.push([arg.slice(2), all[i + 1]]);
-    return pairs;
-  }, []),
-);
 const server = args.server ?? "target/release/cloudevent-player";
 const port = Number(args.port ?? 3096);
 const total = Number(args.events ?? 50_000);
 const rounds = Number(args.rounds ?? 7);
-const base = `http://127.0.0.1:${port}`;
 
 const EXPRESSION = "type = 'com.example.order.t3' AND source LIKE '/orders/%' AND subject <> 'x' AND seq > 10";
 const WILDCARD = "com.example.order.t3*";
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitHealthy() {
-  for (let i = 0; i < 200; i++) {
-    try {
-      if ((await fetch(`${base}/healthz`)).ok) return;
-    } catch {}
-    await sleep(50);
-  }
-  throw new Error(`${server} did not answer on ${base}`);
-}
 
 function events(from, count) {
   const list = [];
@@ -76,19 +56,7 @@ const median = (list) => {
   return sorted[Math.floor(sorted.length / 2)];
 };
 
-const child = spawn(server, ["--listen", `127.0.0.1:${port}`, "--history", String(total + 1000)], {
-  stdio: ["ignore", "ignore", "inherit"],
-});
-try {
-  await waitHealthy();
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
-  });
-  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-  await page.goto(base);
-  await page.waitForSelector('[data-testid="app"][data-hydrated="true"]');
-  await page.waitForSelector('[data-testid="connection-light"][data-state="green"]');
+await withPlayer(server, port, ["--history", String(total + 1000)], async (base, page) => {
   for (let sent = 0; sent < total; sent += 1000) {
     const response = await fetch(`${base}/events`, {
       method: "POST",
@@ -128,7 +96,4 @@ try {
       ratio: Math.round((e / w) * 100) / 100,
     }),
   );
-  await browser.close();
-} finally {
-  child.kill("SIGTERM");
-}
+});

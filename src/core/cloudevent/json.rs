@@ -91,14 +91,18 @@ pub fn parse_strict(bytes: &[u8]) -> Result<Value, JsonError> {
         deserializer.end()?;
         Ok(value)
     });
-    parsed.map_err(|error| {
-        if trail.is_empty() {
-            JsonError::Malformed(error.to_string())
-        } else {
-            trail.reverse();
-            JsonError::DuplicateMember(JsonPath(trail))
-        }
-    })
+    parsed.map_err(|error| strict_error(&error, trail))
+}
+
+/// A strict parse's failure: the repeated member's path when `trail` holds one (innermost step
+/// first), else serde_json's own error.
+fn strict_error(error: &serde_json::Error, mut trail: Vec<Step>) -> JsonError {
+    if trail.is_empty() {
+        JsonError::Malformed(error.to_string())
+    } else {
+        trail.reverse();
+        JsonError::DuplicateMember(JsonPath(trail))
+    }
 }
 
 /// Checks `bytes` as [`parse_strict`] does (same errors, same duplicate paths) without building the
@@ -108,14 +112,7 @@ pub fn check_strict(bytes: &[u8]) -> Result<(), JsonError> {
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let checked =
         Check { trail: &mut trail }.deserialize(&mut deserializer).and_then(|()| deserializer.end());
-    checked.map_err(|error| {
-        if trail.is_empty() {
-            JsonError::Malformed(error.to_string())
-        } else {
-            trail.reverse();
-            JsonError::DuplicateMember(JsonPath(trail))
-        }
-    })
+    checked.map_err(|error| strict_error(&error, trail))
 }
 
 /// One event's JSON, strictly parsed: an object's members, with `data` kept as its own text.
