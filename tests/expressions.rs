@@ -336,6 +336,17 @@ async fn preview_refuses_invalid_triggers_naming_the_path() {
         "a filter needs exactly one dialect, got 2: exact, not"
     );
     refused(&preview(&server, Some("application/yaml"), "spec: [unclosed").await, 400, "malformed_yaml");
+    // Aliases that would expand to 10^9 nodes, and nesting far past any Trigger's depth, are
+    // refused while parsing, before they can take memory.
+    let mut bomb = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+    for level in 1..9u8 {
+        let (name, previous) = (char::from(b'a' + level), char::from(b'a' + level - 1));
+        bomb.push_str(&format!("{name}: &{name} [{}]\n", vec![format!("*{previous}"); 10].join(", ")));
+    }
+    bomb.push_str("spec:\n  filters:\n    - exact:\n        type: *i\n");
+    refused(&preview(&server, Some("application/yaml"), &bomb).await, 400, "malformed_yaml");
+    let deep = format!("spec: {}{}", "[".repeat(10_000), "]".repeat(10_000));
+    refused(&preview(&server, Some("application/yaml"), &deep).await, 400, "malformed_yaml");
     refused(&preview(&server, Some("application/json"), "{\"spec\": ").await, 400, "malformed_json");
     refused(
         &preview(&server, Some("application/json"), r#"{"spec": {}, "spec": {}}"#).await,

@@ -64,6 +64,17 @@ for (const theme of ["light", "dark"] as const) {
     expect(await seriousViolations(page)).toEqual([]);
   });
 
+  test(`the Trigger dry-run with results and an invalid expression has no critical or serious axe violations (${theme})`, async ({ page, request }) => {
+    await seed(new Producer(request));
+    await openIn(page, theme);
+    await page.getByTestId("filter-expression").fill("type =");
+    await expect(page.getByTestId("filter-expression-error")).not.toHaveText("");
+    await page.getByTestId("trigger-open").click();
+    await page.getByTestId("trigger-preview").click();
+    await expect(page.getByTestId("trigger-summary")).toBeVisible();
+    expect(await seriousViolations(page)).toEqual([]);
+  });
+
   test(`the shortcuts dialog has no critical or serious axe violations (${theme})`, async ({ page }) => {
     await openIn(page, theme);
     await page.keyboard.press("?");

@@ -104,3 +104,28 @@ test("a pasted Trigger shows which events it delivers and what refused the other
   await panel.getByTestId("trigger-close").click();
   await expect(panel).toHaveCount(0);
 });
+
+test("the expression field and the Trigger panel work from the keyboard", async ({ page, request }) => {
+  await new Producer(request).batch([
+    makeEvent({ id: "k-eu", region: "eu" }),
+    makeEvent({ id: "k-us", region: "us" }),
+  ]);
+  const player = new PlayerPage(page);
+  await player.open();
+  await player.filter("expression").focus();
+  await page.keyboard.type("region = 'eu'");
+  await expect(player.rows).toHaveCount(1);
+  await page.getByTestId("trigger-open").focus();
+  await page.keyboard.press("Enter");
+  await expect(page.getByTestId("trigger-open")).toHaveAttribute("aria-expanded", "true");
+  await page.getByTestId("trigger-input").focus();
+  await page.keyboard.press("ControlOrMeta+a");
+  await page.keyboard.type('{"spec": {"filters": [{"exact": {"region": "us"}}]}}');
+  await page.keyboard.press("Tab");
+  await expect(page.getByTestId("trigger-preview")).toBeFocused();
+  await page.keyboard.press("Enter");
+  await expect(page.getByTestId("trigger-summary")).toHaveText("This Trigger would deliver 1 of the 2 newest stored events");
+  await page.getByTestId("trigger-close").focus();
+  await page.keyboard.press("Enter");
+  await expect(page.getByTestId("trigger-panel")).toHaveCount(0);
+});

@@ -41,7 +41,13 @@ pub fn DetailPane() -> impl IntoView {
     };
 
     view! {
-        <aside class="detail-pane" class:has-event=move || shown.get().is_some() data-testid="detail" aria-label="Event detail">
+        <aside
+            class="detail-pane"
+            class:has-event=move || shown.get().is_some()
+            data-testid="detail"
+            aria-label="Event detail"
+            tabindex="0"
+        >
             {move || match selected() {
                 None => Either::Left(view! { <p class="hint">"Select an event to see its attributes, data and the request as received."</p> }),
                 Some((id, event)) => {
