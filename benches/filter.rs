@@ -4,11 +4,10 @@
 //! many events each lets through. Run: `make bench`.
 
 use cloudevent_player::core::cloudevent::CloudEvent;
-use cloudevent_player::core::expression::Expression;
+use cloudevent_player::core::expression::compile_optional;
 use cloudevent_player::core::filter::Criteria;
 use serde_json::json;
 use std::hint::black_box;
-use std::sync::Arc;
 use std::time::Instant;
 
 const EVENTS: usize = 50_000;
@@ -59,9 +58,9 @@ fn measure(events: &[CloudEvent], criteria: &Criteria) -> (f64, usize) {
 
 fn main() {
     let events = events();
-    let expression = Arc::new(Expression::parse(EXPRESSION).expect("the expression parses"));
+    let expression = compile_optional(EXPRESSION).expect("the expression parses");
     let wildcard = Criteria::new("com.example.order.*", "/orders/*", "order-*");
-    let cesql = Criteria::new("", "", "").with_expression(Some(expression));
+    let cesql = Criteria::new("", "", "").with_expression(expression);
     let (baseline, baseline_matched) = measure(&events, &wildcard);
     let (expression_ns, expression_matched) = measure(&events, &cesql);
     println!("filter benchmark: {EVENTS} events, median of {SAMPLES} samples of {PASSES} passes");

@@ -2,7 +2,7 @@
 //! run over every stored event on each keystroke and over each new event as it arrives.
 
 use crate::core::cloudevent::{CloudEvent, Value, unix_millis};
-use crate::core::expression::{EventPredicate, Expression, ParseError, compile_optional};
+use crate::core::expression::{EventPredicate, ParseError, compile_optional};
 use crate::core::glob::Glob;
 use crate::core::id::EventId;
 use std::sync::Arc;
@@ -141,7 +141,7 @@ impl Filter {
     /// the page compiles it where the engine is loaded on first use.
     pub fn compile_with(&self, expression: Option<Arc<dyn EventPredicate>>) -> Matcher {
         Matcher {
-            attributes: Criteria::new(&self.ty, &self.source, &self.subject).with_predicate(expression),
+            attributes: Criteria::new(&self.ty, &self.source, &self.subject).with_expression(expression),
             text: (!self.text.is_empty()).then(|| fold_case(&self.text)),
             from_ms: self.from_ms,
             to_ms: self.to_ms,
@@ -250,13 +250,9 @@ impl Criteria {
         }
     }
 
-    /// These criteria and `expression` too (`None` adds nothing).
-    pub fn with_expression(self, expression: Option<Arc<Expression>>) -> Self {
-        self.with_predicate(expression.map(|expression| expression as Arc<dyn EventPredicate>))
-    }
-
-    /// [`Criteria::with_expression`] for an expression compiled already.
-    pub fn with_predicate(mut self, expression: Option<Arc<dyn EventPredicate>>) -> Self {
+    /// These criteria and `expression` too (`None` adds nothing), compiled by
+    /// [`crate::core::expression::compile_optional`].
+    pub fn with_expression(mut self, expression: Option<Arc<dyn EventPredicate>>) -> Self {
         self.expression = expression;
         self
     }
@@ -401,9 +397,8 @@ mod tests {
     #[test]
     fn criteria_and_their_expression_must_all_hold() {
         let e = item(1, json!({"subject": "orders/42", "seq": 12})).event;
-        let with = |ty: &str, text: &str| {
-            Criteria::new(ty, "", "").with_expression(Some(Arc::new(Expression::parse(text).unwrap())))
-        };
+        let with =
+            |ty: &str, text: &str| Criteria::new(ty, "", "").with_expression(compile_optional(text).unwrap());
         assert!(!with("", "seq > 10").is_all());
         assert!(with("", "seq > 10").matches(&e));
         assert!(!with("", "seq > 20").matches(&e));

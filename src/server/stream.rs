@@ -1,7 +1,7 @@
 //! `GET /stream` (DESIGN §4): replay, then live frames from the hub, with pings. A subscriber that
 //! lags behind the broadcast buffer catches up from the log; only past the history does it get a `gap`.
 
-use crate::core::expression::parse_optional;
+use crate::core::expression::compile_optional;
 use crate::core::filter::Criteria;
 use crate::core::id::EventId;
 use crate::core::protocol::{Cleared, Connected, ErrorBody, FrameKind, Gap, GapReason, Ping};
@@ -148,10 +148,10 @@ pub fn criteria(
     subject: Option<&str>,
     filter: Option<&str>,
 ) -> Result<Criteria> {
-    let expression =
-        parse_optional(filter).map_err(|error| ApiError::InvalidExpression { field: "filter", error })?;
+    let expression = compile_optional(filter.unwrap_or_default())
+        .map_err(|error| ApiError::InvalidExpression { field: "filter", error })?;
     Ok(Criteria::new(ty.unwrap_or_default(), source.unwrap_or_default(), subject.unwrap_or_default())
-        .with_expression(expression.map(Arc::new)))
+        .with_expression(expression))
 }
 
 /// Counts the connection in `stream_clients` for as long as it lives.
