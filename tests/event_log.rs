@@ -7,6 +7,7 @@ mod common;
 use cloudevent_player::core::cloudevent::{Mode, decode_structured};
 use cloudevent_player::core::envelope::RequestRecord;
 use cloudevent_player::core::id::EventId;
+use cloudevent_player::core::lab::DeliveryRecord;
 use cloudevent_player::server::event_log::{Batch, EventLog, MemoryLog, Range, RedisLog, missed};
 use cloudevent_player::server::hub::{Hub, Message};
 use std::sync::Arc;
@@ -79,7 +80,13 @@ fn batch(ids: &[&str]) -> Batch {
         .collect();
     let request = RequestRecord::new("POST", "/events", [("content-type", &b"application/json"[..])], b"[]");
     let request = std::sync::Arc::new(request);
-    Batch { mode: Mode::Batch, events, request, received_at: "2026-11-26T00:00:00.000Z".into() }
+    Batch {
+        mode: Mode::Batch,
+        events,
+        request,
+        received_at: "2026-11-26T00:00:00.000Z".into(),
+        deliveries: Vec::new(),
+    }
 }
 
 fn names(n: usize, prefix: &str) -> Vec<String> {
@@ -175,10 +182,23 @@ async fn get_returns_the_envelope_as_stored(kind: Kind) {
         events: vec![validated],
         request: std::sync::Arc::new(request),
         received_at: "2026-11-26T01:02:03.004Z".into(),
+        deliveries: vec![DeliveryRecord {
+            attempt: 2,
+            status: 503,
+            rule: Some("flaky".into()),
+            delay_ms: Some(20),
+            retry_after: Some("1".into()),
+            delay_skipped: false,
+        }],
     };
     let appended = b.log.append(batch).await.unwrap().remove(0);
     let stored = b.log.get(appended.id()).await.unwrap().expect("stored");
     assert_eq!(stored.envelope, appended.envelope);
+    assert_eq!(
+        stored.envelope.delivery.as_ref().map(|d| (d.attempt, d.status)),
+        Some((2, 503)),
+        "the answer is stored"
+    );
     assert_eq!(stored.frame, appended.frame, "the frame carries the event exactly as stored");
     assert!(b.log.get(EventId::new(1, 1)).await.unwrap().is_none());
     assert!(b.log.get(EventId::new(appended.id().ms, appended.id().seq + 1)).await.unwrap().is_none());

@@ -3,6 +3,7 @@
 
 use crate::core::cloudevent::{CloudEvent, Mode, Warning};
 use crate::core::id::EventId;
+use crate::core::lab::DeliveryRecord;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -61,6 +62,9 @@ pub struct Envelope {
     pub event: CloudEvent,
     /// The request it came in, as received (one allocation shared by every event of a batch).
     pub request: Arc<RequestRecord>,
+    /// The answer this delivery got and its attempt number (the delivery lab, DESIGN §11).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery: Option<DeliveryRecord>,
 }
 
 /// An HTTP request as received, for "as received" views and the rejected lane.

@@ -12,6 +12,7 @@ pub mod expression;
 pub mod filter;
 pub mod glob;
 pub mod id;
+pub mod lab;
 pub mod protocol;
 pub mod rejection;
 pub mod shortcuts;

@@ -720,6 +720,7 @@ mod tests {
             warnings: vec![Warning { attribute: Some("source".into()), message: "relative".into() }],
             event: event(),
             request: Arc::new(request),
+            delivery: None,
         };
         let page = EventsPage { events: vec![envelope], has_more: true };
         assert_wire(

@@ -33,6 +33,16 @@ const SESSION_LABEL: &[u8] = b"cloudevent-player session v1";
 pub const HEALTH_PATHS: [&str; 2] = ["/healthz", "/health"];
 /// The routes CORS applies to: where browsers of other origins may POST events.
 pub const INGEST_PATHS: [&str; 3] = ["/", "/events", "/events/pub"];
+/// Ingest under a name (`POST /r/<name>`), so delivery lab rules can match producers by path.
+pub const NAMED_INGEST_PREFIX: &str = "/r/";
+/// The route of [`NAMED_INGEST_PREFIX`].
+pub const NAMED_INGEST_ROUTE: &str = "/r/{*name}";
+
+/// Whether `path` is an ingest route: one of [`INGEST_PATHS`] or under [`NAMED_INGEST_PREFIX`].
+pub fn is_ingest_path(path: &str) -> bool {
+    INGEST_PATHS.contains(&path)
+        || path.strip_prefix(NAMED_INGEST_PREFIX).is_some_and(|name| !name.is_empty())
+}
 /// Largest sign-in form body; a token and a return path fit many times over.
 const SIGN_IN_MAX_BODY: usize = 16 * 1024;
 /// Longest `next` path the sign-in form returns to; longer ones return to `/`.
@@ -327,7 +337,7 @@ impl Access {
 
     /// The request's `Origin` when CORS applies: an ingest route and an allowed origin.
     fn cors_origin(&self, request: &Request) -> Option<HeaderValue> {
-        if self.cors_origins.is_empty() || !INGEST_PATHS.contains(&request.uri().path()) {
+        if self.cors_origins.is_empty() || !is_ingest_path(request.uri().path()) {
             return None;
         }
         let origin = request.headers().get(header::ORIGIN)?;

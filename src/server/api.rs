@@ -196,6 +196,8 @@ async fn get_event(
 )]
 async fn clear_events(State(state): State<AppState>) -> Result<Json<ClearedCount>> {
     let cleared = state.log.clear().await?;
+    // A cleared history starts the delivery lab's attempt counts over too.
+    state.lab.reset_attempts().await?;
     Ok(Json(ClearedCount { cleared }))
 }
 

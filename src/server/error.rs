@@ -105,6 +105,9 @@ pub enum ApiError {
     /// 400: a body sent as YAML (or sniffed as such) that does not parse.
     #[error("the body is not YAML: {0}")]
     MalformedYaml(String),
+    /// 400: delivery lab rules that do not hold, each problem at its path.
+    #[error("{}", crate::server::lab::invalid_rules_summary(.0))]
+    InvalidRules(Vec<ValidationError>),
 }
 
 /// The first problem, and how many more there are.
@@ -141,6 +144,7 @@ impl ApiError {
             | ApiError::InvalidExpression { .. }
             | ApiError::InvalidTrigger(_)
             | ApiError::MalformedYaml(_)
+            | ApiError::InvalidRules(_)
             | ApiError::UnknownSink { .. } => StatusCode::BAD_REQUEST,
             ApiError::ExpectedJson | ApiError::UnsupportedManifest(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
@@ -192,12 +196,13 @@ impl ApiError {
             ApiError::InvalidExpression { .. } => "invalid_expression",
             ApiError::InvalidTrigger(_) => "invalid_trigger",
             ApiError::MalformedYaml(_) => "malformed_yaml",
+            ApiError::InvalidRules(_) => "invalid_rules",
         }
     }
 
     pub fn body(&self) -> ErrorBody {
         let details = match self {
-            ApiError::Decode(DecodeError::Invalid(errors)) => errors.clone(),
+            ApiError::Decode(DecodeError::Invalid(errors)) | ApiError::InvalidRules(errors) => errors.clone(),
             ApiError::Decode(DecodeError::DuplicateMember { index, path }) => vec![ValidationError {
                 index: *index,
                 attribute: Some(path.clone()),

@@ -1,17 +1,18 @@
-//! `POST /`, `/events`, `/events/pub`: CloudEvents in binary, structured or batch mode (DESIGN §2),
-//! and the CloudEvents webhook handshake (`OPTIONS`). Decoding and validation live in `core`.
+//! `POST /`, `/events`, `/events/pub` and `/r/<name>`: CloudEvents in binary, structured or batch
+//! mode (DESIGN §2), answered as the delivery lab's rules say (§11), and the CloudEvents webhook
+//! handshake (`OPTIONS`). Decoding, validation and the rules live in `core`.
 
 use crate::core::cloudevent::{self, Limits};
 use crate::core::id::EventId;
+use crate::core::lab::Answer;
 use crate::core::protocol::{Accepted, CloudEvent, ErrorBody, Rejection, RequestRecord};
 use crate::server::AppState;
-use crate::server::access::INGEST_PATHS;
+use crate::server::access::{INGEST_PATHS, NAMED_INGEST_ROUTE};
 use crate::server::connections::BodyTimeout;
 use crate::server::encoding;
 use crate::server::error::{ApiError, backend_unavailable};
 use crate::server::event_log::{Batch, LogError};
 use crate::server::metrics::{ModeLabel, ReasonLabel};
-use axum::Json;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
@@ -19,12 +20,15 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, post};
 use axum::{Router, body::Bytes};
 use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::OwnedSemaphorePermit;
 
 /// The ingest routes. `/` also serves the app (GET), so these merge with the page routes.
 pub fn routes(max_body: usize) -> Router<AppState> {
     let ingest = || -> MethodRouter<AppState> { post(post_events).options(webhook_handshake) };
     INGEST_PATHS
         .into_iter()
+        .chain([NAMED_INGEST_ROUTE])
         .fold(Router::new(), |router, path| router.route(path, ingest()))
         .layer(DefaultBodyLimit::max(max_body))
 }
@@ -114,15 +118,39 @@ async fn post_events(
         Err(error) => return reject(&state, error.into(), record(&body), received_at).into_response(),
     };
     let body = decoded.as_deref().unwrap_or(&body);
-    match ingest(&state, method.as_str(), path, &pairs, body, received_at).await {
-        Ok(accepted) => (StatusCode::ACCEPTED, Json(accepted)).into_response(),
+    match ingest(&state, method.as_str(), path, &pairs, body, received_at, Some(uri.path())).await {
+        Ok(ingested) => ingested.respond(&state).await,
         Err(error) => error.into_response(),
     }
 }
 
-/// The ingest path after the body is read: decode, validate, store. A refusal is already recorded
-/// and broadcast when it comes back, so callers only answer it: `POST /events` over HTTP, and
-/// `POST /api/send` to `self` as a delivery.
+/// A stored request and how to answer it.
+pub struct Ingested {
+    pub accepted: Accepted,
+    /// The delivery lab's answer; `202` with `accepted` when no rule holds.
+    pub answer: Answer,
+    /// A place among the held answers, while the rule's delay runs.
+    held: Option<OwnedSemaphorePermit>,
+}
+
+impl Ingested {
+    /// Waits out the rule's delay (cut short by shutdown), then answers.
+    async fn respond(self, state: &AppState) -> Response {
+        if let Some(_held) = self.held {
+            tokio::select! {
+                () = tokio::time::sleep(Duration::from_millis(self.answer.delay_ms)) => {}
+                () = state.shutdown.cancelled() => {}
+            }
+        }
+        crate::server::lab::respond(&self.answer, self.accepted)
+    }
+}
+
+/// The ingest path after the body is read: decode, validate, count the attempts, choose the answer,
+/// store. A refusal is already recorded and broadcast when it comes back, so callers only answer
+/// it: `POST /events` over HTTP, and `POST /api/send` to `self` as a delivery. The delivery lab's
+/// rules apply when `ruled_path` (the request path they match) is given; attempts are counted and
+/// recorded either way.
 pub async fn ingest(
     state: &AppState,
     method: &str,
@@ -130,7 +158,8 @@ pub async fn ingest(
     pairs: &[(&str, &[u8])],
     body: &[u8],
     received_at: String,
-) -> Result<Accepted, ApiError> {
+    ruled_path: Option<&str>,
+) -> Result<Ingested, ApiError> {
     // Held until the events are stored, so shutdown waits for them before ending the streams.
     let _admitted = state.lifecycle.admit()?;
     // One record per request, shared by its events, their envelopes and a rejection.
@@ -141,21 +170,39 @@ pub async fn ingest(
         Err(error) => return Err(reject(state, error.into(), request, received_at)),
     };
     if events.is_empty() {
-        return Ok(Accepted::default());
+        // No event, so no attempt and no rule: an empty batch is accepted as always.
+        return Ok(Ingested { accepted: Accepted::default(), answer: Answer::accepted(), held: None });
     }
     let count = events.len() as u64;
-    let batch = Batch { mode, events, request: Arc::clone(&request), received_at: received_at.clone() };
-    match state.log.append(batch).await {
-        Ok(entries) => {
-            state.metrics.events_accepted.get_or_create(&ModeLabel { mode: mode.as_str() }).inc_by(count);
-            let ids: Vec<EventId> = entries.iter().map(|e| e.id()).collect();
-            Ok(Accepted { accepted: ids.len(), ids })
-        }
-        Err(LogError::Unavailable(why)) => {
-            backend_unavailable(&why);
-            Err(reject(state, ApiError::Unavailable, request, received_at))
-        }
+    let keys: Vec<(u64, String)> = events
+        .iter()
+        .map(|v| {
+            let key = v.event.duplicate_key();
+            (key.digest(), key.to_string())
+        })
+        .collect();
+    let unavailable = |why: String| {
+        backend_unavailable(&why);
+        reject(state, ApiError::Unavailable, Arc::clone(&request), received_at.clone())
+    };
+    let prepared = state.lab.prepare(&keys).await.map_err(|LogError::Unavailable(why)| unavailable(why))?;
+    // A batch is answered by its first event.
+    let first = &events[0].event;
+    let answer = ruled_path
+        .and_then(|path| prepared.rules.choose(path, first))
+        .map_or_else(Answer::accepted, |rule| rule.answer(prepared.attempts[0], first.source(), first.id()));
+    let held = if answer.delay_ms > 0 { state.lab.hold() } else { None };
+    let delay_skipped = answer.delay_ms > 0 && held.is_none();
+    let deliveries = prepared.attempts.iter().map(|&attempt| answer.record(attempt, delay_skipped)).collect();
+    let batch =
+        Batch { mode, events, request: Arc::clone(&request), received_at: received_at.clone(), deliveries };
+    let entries = state.log.append(batch).await.map_err(|LogError::Unavailable(why)| unavailable(why))?;
+    state.metrics.events_accepted.get_or_create(&ModeLabel { mode: mode.as_str() }).inc_by(count);
+    if answer.rule.is_some() && answer.status >= 400 {
+        state.metrics.events_refused.inc_by(count);
     }
+    let ids: Vec<EventId> = entries.iter().map(|e| e.id()).collect();
+    Ok(Ingested { accepted: Accepted { accepted: ids.len(), ids }, answer, held })
 }
 
 /// Keeps and broadcasts the refused request; gives back `error` to answer.

@@ -45,6 +45,9 @@ pub struct Metrics {
     pub lag_catchups: Counter,
     /// `gap` frames sent: events a client could not be given.
     pub gaps: Counter,
+    /// Events stored but answered with a failure (status >= 400) by a delivery lab rule, apart
+    /// from `requests_rejected` (invalid requests, nothing stored).
+    pub events_refused: Counter,
     /// Ingest requests whose client broke off its upload (no answer could reach it).
     pub aborted_uploads: Counter,
     /// Time from a request's arrival to its response head, by route (for `/stream`, until the
@@ -81,6 +84,7 @@ impl Default for Metrics {
         let lag_catchups = Counter::default();
         let gaps = Counter::default();
         let aborted_uploads = Counter::default();
+        let events_refused = Counter::default();
         let request_duration: Family<RouteLabel, Histogram, fn() -> Histogram> =
             Family::new_with_constructor(|| Histogram::new(DURATION_BUCKETS));
         let history_events = Gauge::default();
@@ -103,6 +107,11 @@ impl Default for Metrics {
             "aborted_uploads",
             "Ingest requests whose client broke off the upload",
             aborted_uploads.clone(),
+        );
+        registry.register(
+            "events_refused",
+            "Events stored but answered with a failure by a delivery lab rule",
+            events_refused.clone(),
         );
         registry.register_with_unit(
             "http_request_duration",
@@ -129,6 +138,7 @@ impl Default for Metrics {
             lag_catchups,
             gaps,
             aborted_uploads,
+            events_refused,
         }
     }
 }

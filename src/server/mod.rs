@@ -12,6 +12,7 @@ pub mod expressions;
 pub mod follow;
 pub mod hub;
 pub mod ingest;
+pub mod lab;
 pub mod metrics;
 pub mod openapi;
 pub mod rejections;
@@ -68,6 +69,8 @@ pub struct Shared {
     pub shutdown: CancellationToken,
     /// Ingest's side of the shutdown order: refuse new requests, finish those being stored.
     pub lifecycle: Arc<Lifecycle>,
+    /// The delivery lab: response rules and attempt counts (DESIGN §11).
+    pub lab: Arc<lab::Lab>,
 }
 
 /// The shutdown order (DESIGN §9): ingest stops accepting (503 with `Retry-After`), the appends
@@ -123,7 +126,8 @@ impl AppState {
         let hub = Hub::new(HUB_CAPACITY);
         let log: Arc<dyn EventLog> =
             Arc::new(MemoryLog::new(history_capacity(&config), config.history_bytes, hub.clone()));
-        Self::with_log(config, leptos_options, hub, log)
+        let lab = Arc::new(lab::Lab::memory(history_capacity(&config)));
+        Self::with_log(config, leptos_options, hub, log, lab)
     }
 
     /// State with the backend `config` asks for: Redis Streams with `--redis-url`, else memory.
@@ -135,10 +139,18 @@ impl AppState {
         let log = RedisLog::connect(&url, &config.redis_stream, history_capacity(&config), hub.clone())
             .await
             .map_err(|e| StartError::Redis(e.to_string()))?;
-        Ok(Self::with_log(config, leptos_options, hub, Arc::new(log)))
+        let conn = event_log::redis::connection(&url).map_err(|e| StartError::Redis(e.to_string()))?.1;
+        let lab = Arc::new(lab::Lab::redis(conn, &config.redis_stream, history_capacity(&config)));
+        Ok(Self::with_log(config, leptos_options, hub, Arc::new(log), lab))
     }
 
-    fn with_log(config: Config, leptos_options: LeptosOptions, hub: Hub, log: Arc<dyn EventLog>) -> Self {
+    fn with_log(
+        config: Config,
+        leptos_options: LeptosOptions,
+        hub: Hub,
+        log: Arc<dyn EventLog>,
+        lab: Arc<lab::Lab>,
+    ) -> Self {
         let sinks = Arc::new(Sinks::new(&config));
         Self(Arc::new(Shared {
             leptos_options,
@@ -153,6 +165,7 @@ impl AppState {
             stream_id: new_stream_id().into(),
             shutdown: CancellationToken::new(),
             lifecycle: Arc::new(Lifecycle::default()),
+            lab,
         }))
     }
 
@@ -205,6 +218,7 @@ pub fn router(state: AppState) -> Router {
         .merge(wait::routes())
         .merge(send::routes(state.config.max_body))
         .merge(expressions::routes(state.config.max_body))
+        .merge(lab::routes(state.config.max_body))
         .merge(stream::routes())
         .merge(access::routes())
         .route("/api/openapi.json", get(openapi::get_openapi))

@@ -56,19 +56,22 @@ impl MemoryLog {
     }
 
     fn append_now(&self, batch: Batch) -> Vec<Arc<Entry>> {
-        let Batch { mode, events, request, received_at } = batch;
+        let Batch { mode, events, request, received_at, deliveries } = batch;
         // The request is shared by the batch's events; each carries its part of the cost.
         let request_share = request.approx_bytes() / events.len().max(1);
         // Serialize and hash before locking: the lock covers only id assignment and bookkeeping.
-        let prepared: Vec<_> =
-            events.into_iter().map(|v| (v.event.to_json(), v.event.duplicate_key().digest(), v)).collect();
+        let mut deliveries = deliveries.into_iter();
+        let prepared: Vec<_> = events
+            .into_iter()
+            .map(|v| (v.event.to_json(), v.event.duplicate_key().digest(), v, deliveries.next()))
+            .collect();
         let now = now_ms();
         // Evicted entries are freed after the lock is released: freeing an event is many small
         // frees, which other appends should not wait on.
         let mut evicted = Vec::new();
         let mut inner = self.lock();
         let mut appended = Vec::with_capacity(prepared.len());
-        for (json, key, validated) in prepared {
+        for (json, key, validated, delivery) in prepared {
             let previous = (inner.total_appended > 0).then_some(inner.last_id);
             let id = inner.last_id.next(now);
             inner.last_id = id;
@@ -99,6 +102,7 @@ impl MemoryLog {
                 warnings: validated.warnings,
                 event: validated.event,
                 request: Arc::clone(&request),
+                delivery,
             };
             let mut entry = Entry::new(envelope, json);
             entry.bytes += request_share;
@@ -259,6 +263,7 @@ pub(crate) mod tests {
             events,
             request: Arc::new(RequestRecord::default()),
             received_at: "2026-11-26T00:00:00.000Z".into(),
+            deliveries: Vec::new(),
         }
     }
 

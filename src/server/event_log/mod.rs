@@ -7,6 +7,7 @@ pub mod redis;
 use crate::core::cloudevent::{Mode, Validated};
 use crate::core::envelope::RequestRecord;
 use crate::core::id::EventId;
+use crate::core::lab::DeliveryRecord;
 use crate::server::hub::Entry;
 use futures::future::BoxFuture;
 use serde::Serialize;
@@ -34,6 +35,8 @@ pub struct Batch {
     pub request: Arc<RequestRecord>,
     /// RFC 3339 time of arrival.
     pub received_at: String,
+    /// Per event, the answer it got and its attempt number; empty when not recorded.
+    pub deliveries: Vec<DeliveryRecord>,
 }
 
 /// A slice of the history: events with `after < id < before`.

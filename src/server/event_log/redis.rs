@@ -34,7 +34,7 @@ const BACKOFF: (Duration, Duration) = (Duration::from_millis(100), Duration::fro
 /// The keys of one history. Every key starts with the stream's, so one Redis can hold many histories.
 #[derive(Debug, Clone)]
 struct Keys {
-    /// The history: event entries (`event`, `batch`, `warnings`?, `duplicate_of`?) and at most one
+    /// The history: event entries (`event`, `batch`, `warnings`?, `delivery`?, `duplicate_of`?) and at most one
     /// `cleared` marker, always the first entry (a clear trims everything before its marker).
     events: String,
     /// One entry (`batch`: [`StoredBatch`] JSON) per ingest request, shared by its events. Trimmed,
@@ -104,14 +104,7 @@ impl RedisLog {
     /// (`XADD MAXLEN ~`), publishing to `hub`. Fails only on a malformed URL: an unreachable Redis
     /// is retried (commands answer [`LogError::Unavailable`] meanwhile), so replicas may start first.
     pub async fn connect(url: &str, stream: &str, capacity: usize, hub: Hub) -> Result<Self, RedisError> {
-        let client = Client::open(url)?;
-        // One connection attempt per command while Redis is down: callers get 503 at once, not
-        // after the manager's default series of retries.
-        let config = ConnectionManagerConfig::new()
-            .set_number_of_retries(0)
-            .set_connection_timeout(Some(CONNECT_TIMEOUT))
-            .set_response_timeout(Some(RESPONSE_TIMEOUT));
-        let conn = ConnectionManager::new_lazy_with_config(client.clone(), config)?;
+        let (client, conn) = connection(url)?;
         let cancel = CancellationToken::new();
         let log = Self {
             conn: conn.clone(),
@@ -144,7 +137,7 @@ impl RedisLog {
 
     async fn append_now(&self, batch: Batch) -> LogResult<Vec<Arc<Entry>>> {
         self.ready().await?;
-        let Batch { mode, events, request, received_at } = batch;
+        let Batch { mode, events, request, received_at, deliveries } = batch;
         let stored = StoredBatch { received_at, mode, request };
         let mut invocation = self.scripts.append.prepare_invoke();
         invocation
@@ -157,11 +150,14 @@ impl RedisLog {
             .arg(self.capacity)
             .arg(to_json(&stored))
             .arg(MAX_MARKS);
-        let prepared: Vec<_> = events.into_iter().map(|v| (v.event.to_json(), v)).collect();
-        for (json, validated) in &prepared {
+        let mut deliveries = deliveries.into_iter();
+        let prepared: Vec<_> =
+            events.into_iter().map(|v| (v.event.to_json(), v, deliveries.next())).collect();
+        for (json, validated, delivery) in &prepared {
             let warnings =
                 if validated.warnings.is_empty() { String::new() } else { to_json(&validated.warnings) };
-            invocation.arg(validated.event.duplicate_key().to_string()).arg(json).arg(warnings);
+            let delivery = delivery.as_ref().map(to_json).unwrap_or_default();
+            invocation.arg(validated.event.duplicate_key().to_string()).arg(json).arg(warnings).arg(delivery);
         }
         let reply: Vec<String> =
             invocation.invoke_async(&mut self.conn.clone()).await.map_err(unavailable)?;
@@ -172,7 +168,7 @@ impl RedisLog {
         prepared
             .into_iter()
             .zip(reply.chunks(2))
-            .map(|((json, validated), ids)| {
+            .map(|((json, validated, delivery), ids)| {
                 let envelope = Envelope {
                     id: parse_id(&ids[0])?,
                     received_at: stored.received_at.clone(),
@@ -181,6 +177,7 @@ impl RedisLog {
                     warnings: validated.warnings,
                     event: validated.event,
                     request: Arc::clone(&request),
+                    delivery,
                 };
                 Ok(Arc::new(Entry::new(envelope, json)))
             })
@@ -382,6 +379,19 @@ impl EventLog for RedisLog {
     fn backend(&self) -> &'static str {
         "redis"
     }
+}
+
+/// A client of the Redis at `url` and a lazy, reconnecting connection to it. One connection attempt
+/// per command while Redis is down: callers get 503 at once, not after the manager's default series
+/// of retries.
+pub fn connection(url: &str) -> Result<(Client, ConnectionManager), RedisError> {
+    let client = Client::open(url)?;
+    let config = ConnectionManagerConfig::new()
+        .set_number_of_retries(0)
+        .set_connection_timeout(Some(CONNECT_TIMEOUT))
+        .set_response_timeout(Some(RESPONSE_TIMEOUT));
+    let conn = ConnectionManager::new_lazy_with_config(client.clone(), config)?;
+    Ok((client, conn))
 }
 
 /// Follows the stream with `XREAD BLOCK` and publishes to the hub: events as they were stored, and
@@ -688,6 +698,10 @@ fn event_entry(raw: RawEntry, batch: &StoredBatch) -> LogResult<Arc<Entry>> {
         Some(w) => serde_json::from_slice(w).map_err(|e| unreadable(e.to_string()))?,
         None => Vec::new(),
     };
+    let delivery = match raw.field("delivery") {
+        Some(d) => Some(serde_json::from_slice(d).map_err(|e| unreadable(e.to_string()))?),
+        None => None,
+    };
     let duplicate_of = match raw.field("duplicate_of") {
         Some(id) => Some(parse_id(std::str::from_utf8(id).map_err(|e| unreadable(e.to_string()))?)?),
         None => None,
@@ -700,6 +714,7 @@ fn event_entry(raw: RawEntry, batch: &StoredBatch) -> LogResult<Arc<Entry>> {
         warnings,
         event,
         request: Arc::clone(&batch.request),
+        delivery,
     };
     Ok(Arc::new(Entry::new(envelope, json)))
 }

@@ -2,7 +2,7 @@
 -- KEYS: 1 events stream, 2 batches stream, 3 duplicate index (hash), 4 index order (list), 5 meta (hash),
 --       6 marks stream
 -- ARGV: 1 capacity, 2 batch JSON, 3 most marks kept, then per event: duplicate key, event JSON,
---       warnings JSON or ''
+--       warnings JSON or '', delivery JSON or ''
 -- Returns: per event its id and the id it duplicates ('' when none).
 local events, batches, index, order, meta, marks = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 
@@ -61,13 +61,17 @@ local batch = redis.call('XADD', batches, '*', 'batch', ARGV[2])
 local len = redis.call('XLEN', events)
 local out = {}
 local id
-for i = 4, #ARGV, 3 do
-  local key, warnings = ARGV[i], ARGV[i + 2]
+for i = 4, #ARGV, 4 do
+  local key, warnings, delivery = ARGV[i], ARGV[i + 2], ARGV[i + 3]
   local previous = redis.call('HGET', index, key)
   local fields = {'event', ARGV[i + 1], 'batch', batch}
   if warnings ~= '' then
     fields[#fields + 1] = 'warnings'
     fields[#fields + 1] = warnings
+  end
+  if delivery ~= '' then
+    fields[#fields + 1] = 'delivery'
+    fields[#fields + 1] = delivery
   end
   if previous then
     fields[#fields + 1] = 'duplicate_of'
