@@ -47,8 +47,9 @@ pub fn now_rfc3339() -> String {
 Binary mode: the event's attributes in `ce-*` headers and its data as the body (any content type). \
 Structured mode: one event as `application/cloudevents+json`. Batch mode: an array of events as \
 `application/cloudevents-batch+json`. The body may be compressed (`Content-Encoding`: gzip, \
-deflate, br, zstd). `/events` and `/events/pub` are the same route. A refused request is kept \
-(`/api/rejections`) and streamed as a `rejected` frame.",
+deflate, br, zstd). `/events`, `/events/pub` and `/r/{name}` are the same route. A refused request is kept \
+(`/api/rejections`) and streamed as a `rejected` frame. A stored request is answered as the first delivery lab \
+rule that holds says (`/api/rules`; a batch by its first event), else `202`.",
     params(
         ("ce-specversion" = Option<String>, Header, description = "Binary mode: `1.0`"),
         ("ce-id" = Option<String>, Header, description = "Binary mode: the event's id"),
@@ -65,6 +66,10 @@ deflate, br, zstd). `/events` and `/events/pub` are the same route. A refused re
         )
     ),
     responses(
+        (status = 200, description = "Stored; a delivery lab rule replies with an event (a Knative reply)", content(
+            (CloudEvent = "application/cloudevents+json"),
+            (String = "*/*"),
+        )),
         (status = 202, description = "Stored (an empty batch stores nothing)", body = Accepted),
         (status = 400, description = "`invalid_event`: an event breaks the CloudEvents rules (`details` lists each); \
 `missing_specversion`: neither a structured body nor `ce-specversion`; `malformed_json`: the body is not JSON; \
@@ -76,7 +81,9 @@ deflate, br, zstd). `/events` and `/events/pub` are the same route. A refused re
         (status = 415, description = "`unsupported_media_type`: a structured or batch content type of another format; \
 `unsupported_encoding`: a `Content-Encoding` other than gzip, deflate, br, zstd", body = ErrorBody),
         (status = 503, description = "`backend_unavailable`: the history backend is unreachable; \
-`shutting_down`: the server is stopping", body = ErrorBody),
+`shutting_down`: the server is stopping; `rule_answer`: a delivery lab rule's answer (stored)", body = ErrorBody),
+        (status = "default", description = "Stored, and answered as a delivery lab rule says: its status, body \
+and `Retry-After`; without a body of its own, the error shape with code `rule_answer`"),
     )
 )]
 async fn post_events(
@@ -247,5 +254,49 @@ async fn webhook_handshake(headers: HeaderMap) -> Response {
         )
             .into_response(),
         None => (StatusCode::NO_CONTENT, allow).into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::lab::{RuleSet, Rules};
+    use crate::server::config::Config;
+    use crate::server::event_log::Range;
+    use crate::server::lab::MAX_HELD;
+    use leptos::config::LeptosOptions;
+
+    async fn deliver(state: &AppState, id: &str) -> Ingested {
+        let body = format!(r#"{{"specversion":"1.0","id":"{id}","source":"/s","type":"t"}}"#);
+        let pairs = [("content-type", &b"application/cloudevents+json"[..])];
+        let received_at = "2026-12-02T00:00:00.000Z".to_owned();
+        ingest(state, "POST", "/", &pairs, body.as_bytes(), received_at, Some("/")).await.unwrap()
+    }
+
+    /// The clock is paused: a held answer moves it by the delay, one answered at once does not.
+    #[tokio::test(start_paused = true)]
+    async fn past_the_cap_on_held_answers_a_delay_is_skipped_and_recorded() {
+        let config = Config::try_from_args(["cloudevent-player"]).unwrap();
+        let state = AppState::new(config, LeptosOptions::builder().output_name("t").build());
+        let rules: Rules =
+            serde_json::from_str(r#"{"rules": [{"name": "slow", "action": {"delay": "10s"}}]}"#).unwrap();
+        state.lab.replace(rules.clone(), RuleSet::compile(&rules).unwrap()).await.unwrap();
+
+        let started = tokio::time::Instant::now();
+        let response = deliver(&state, "a").await.respond(&state).await;
+        assert_eq!(response.status(), StatusCode::ACCEPTED);
+        assert_eq!(started.elapsed(), Duration::from_secs(10), "held for the rule's delay");
+
+        let others: Vec<_> = std::iter::from_fn(|| state.lab.hold()).collect();
+        assert_eq!(others.len(), MAX_HELD, "the cap on held answers");
+        let started = tokio::time::Instant::now();
+        deliver(&state, "b").await.respond(&state).await;
+        assert_eq!(started.elapsed(), Duration::ZERO, "over the cap, answered at once");
+        drop(others);
+
+        let page = state.log.range(Range { limit: 10, ..Range::default() }).await.unwrap();
+        let records: Vec<_> = page.entries.iter().map(|e| e.envelope.delivery.clone().unwrap()).collect();
+        assert_eq!((records[0].delay_ms, records[0].delay_skipped), (Some(10_000), false));
+        assert_eq!((records[1].delay_ms, records[1].delay_skipped), (None, true));
     }
 }

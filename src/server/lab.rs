@@ -160,14 +160,13 @@ impl Lab {
             .query_async(&mut conn.clone())
             .await
             .map_err(unavailable)?;
-        let rules = json.map(|json| parse_rules(json.as_bytes())).transpose();
-        let (rules, set) = match rules.map(|rules| {
-            let rules = rules.unwrap_or_default();
-            RuleSet::compile(&rules).map(|set| (rules, set))
-        }) {
-            Ok(Ok(compiled)) => compiled,
+        let compiled = json
+            .map_or_else(|| Ok(Rules::default()), |json| parse_rules(json.as_bytes()))
+            .and_then(|rules| RuleSet::compile(&rules).map(|set| (rules, set)));
+        let (rules, set) = match compiled {
+            Ok(compiled) => compiled,
             // Written by another version of the player: answer by default rather than fail ingest.
-            Err(_) | Ok(Err(_)) => {
+            Err(_) => {
                 tracing::warn!("the stored response rules do not compile here; answering without rules");
                 (Rules::default(), RuleSet::default())
             }
@@ -340,7 +339,7 @@ async fn put_rules(
     if let Err(error) = serde_json::from_slice::<serde::de::IgnoredAny>(&body) {
         return Err(ApiError::Decode(DecodeError::MalformedJson(error.to_string())));
     }
-    let rules = parse_rules(&body).map_err(|error| ApiError::InvalidRules(vec![error]))?;
+    let rules = parse_rules(&body).map_err(ApiError::InvalidRules)?;
     let set = RuleSet::compile(&rules).map_err(ApiError::InvalidRules)?;
     state.lab.replace(rules.clone(), set).await?;
     Ok(Json(rules))

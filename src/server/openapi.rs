@@ -6,6 +6,8 @@
 use crate::core::cloudevent::CloudEvent;
 use crate::core::envelope::Headers;
 use crate::core::id::EventId;
+use crate::core::lab::verdict::{IntervalCheck, Verdict};
+use crate::core::lab::{Action, DeliveryRecord, FailRate, Match, Reply, ReplyMode, Rule, Rules};
 use crate::core::protocol::{
     Accepted, Cleared, ClearedCount, Connected, Delivery, Envelope, ErrorBody, ErrorDetail, EvaluateRequest,
     Evaluated, EventName, EventsPage, ExpressionError, ExpressionErrorKind, ExpressionValue, FrameKind, Gap,
@@ -13,8 +15,11 @@ use crate::core::protocol::{
     RejectionSummary, RequestRecord, SendRequest, SinkInfo, Sinks, Status, TriggerPreview, TriggerSummary,
     ValidationError, Warning,
 };
-use crate::server::access::{self, HEALTH_PATHS, INGEST_PATHS, QUERY_PARAM, SESSION_COOKIE, SESSION_PATH};
-use crate::server::{api, expressions, ingest, send, stream, wait};
+use crate::server::access::{
+    self, HEALTH_PATHS, INGEST_PATHS, NAMED_INGEST_ROUTE, QUERY_PARAM, SESSION_COOKIE, SESSION_PATH,
+};
+use crate::server::lab::{Deliveries, DeliveryRow};
+use crate::server::{api, expressions, ingest, lab, send, stream, wait};
 use axum::http::header;
 use axum::response::IntoResponse;
 use serde_json::json;
@@ -55,6 +60,9 @@ named in its description. Any route answers `405 method_not_allowed` to a method
         send::list_sinks,
         expressions::post_evaluate,
         expressions::post_preview,
+        lab::get_rules,
+        lab::put_rules,
+        lab::get_deliveries,
         stream::get_stream,
         access::post_session,
         access::delete_session,
@@ -65,6 +73,7 @@ named in its description. Any route answers `405 method_not_allowed` to a method
     components(schemas(
         Accepted, Cleared, ClearedCount, CloudEvent, Connected, Delivery, Envelope, ErrorBody,
         ErrorDetail, EvaluateRequest, Evaluated, EventId, EventName, EventsPage, ExpressionError, ExpressionErrorKind, ExpressionValue, Gap, GapReason, Headers, HistoryStatus, Mode, Ping, PingType, PreviewedEvent, Refusal, Rejection, RejectionList, RejectionSummary, RequestRecord, SendRequest, SinkInfo, Sinks, Status, StreamFrame, TriggerPreview, TriggerSummary, ValidationError, Warning,
+        Rules, Rule, Match, Action, FailRate, Reply, ReplyMode, DeliveryRecord, Deliveries, DeliveryRow, Verdict, IntervalCheck,
     )),
     modifiers(&SharedHandlers, &AccessRules),
     tags(
@@ -73,6 +82,7 @@ named in its description. Any route answers `405 method_not_allowed` to a method
         (name = "stream", description = "Live events as Server-Sent Events"),
         (name = "send", description = "Send an event to a configured sink or to this player"),
         (name = "expressions", description = "CESQL expressions and Knative Trigger filters over events"),
+        (name = "lab", description = "The delivery lab: response rules, and each event's deliveries judged against a retry policy"),
         (name = "access", description = "Sign-in for browsers when the server has a token"),
         (name = "operations", description = "Health, metrics and this document"),
     )
@@ -192,11 +202,28 @@ impl ToSchema for CloudEvent {
 }
 
 /// The routes that share a handler, and so an operation: each path of `INGEST_PATHS` and
-/// `HEALTH_PATHS` gets a copy of the first one's operations under its own `operationId`.
+/// `HEALTH_PATHS` gets a copy of the first one's operations under its own `operationId`, and so
+/// does named ingest (`/r/{name}`, with its path parameter).
 struct SharedHandlers;
 
 impl Modify for SharedHandlers {
     fn modify(&self, openapi: &mut Document) {
+        if let Some(mut named) = openapi.paths.paths.get(INGEST_PATHS[0]).cloned() {
+            let name = utoipa::openapi::path::ParameterBuilder::new()
+                .name("name")
+                .parameter_in(utoipa::openapi::path::ParameterIn::Path)
+                .required(utoipa::openapi::Required::True)
+                .schema(Some(String::schema()))
+                .description(Some("Any name (it may hold `/`): delivery lab rules match the path"))
+                .build();
+            for operation in operations(&mut named) {
+                if let Some(id) = &mut operation.operation_id {
+                    *id = format!("{id}_named");
+                }
+                operation.parameters.get_or_insert_with(Vec::new).insert(0, name.clone());
+            }
+            openapi.paths.paths.insert(NAMED_INGEST_ROUTE.replace("{*", "{"), named);
+        }
         for group in [&INGEST_PATHS[..], &HEALTH_PATHS[..]] {
             let Some(item) = openapi.paths.paths.get(group[0]).cloned() else { continue };
             for path in &group[1..] {

@@ -493,19 +493,20 @@ pub fn retry_after_ms(value: &str, answered_ms: i64) -> Result<u64, String> {
     Ok(u64::try_from(at - answered_ms).unwrap_or(0))
 }
 
-/// Reads a rules document, reporting a field of the wrong type at its path.
-pub fn parse_rules(json: &[u8]) -> Result<Rules, ValidationError> {
+/// Reads a rules document, reporting a field of the wrong type (or unknown) at its path: one
+/// problem, as a list like [`RuleSet::compile`]'s.
+pub fn parse_rules(json: &[u8]) -> Result<Rules, Vec<ValidationError>> {
     let mut deserializer = serde_json::Deserializer::from_slice(json);
     serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let path = error.path().to_string();
         let message = error.inner().to_string();
         // serde_json appends " at line L column C"; the path says where already.
         let message = message.split(" at line ").next().unwrap_or(&message).to_owned();
-        if path == "." {
+        vec![if path == "." {
             ValidationError { message, ..ValidationError::default() }
         } else {
             problem(&path, message)
-        }
+        }]
     })
 }
 
@@ -655,11 +656,12 @@ mod tests {
 
     #[test]
     fn a_field_of_the_wrong_type_is_reported_at_its_path() {
-        let error =
-            parse_rules(br#"{"rules":[{"name":"a"},{"name":"b","action":{"status":"503"}}]}"#).unwrap_err();
+        let error = parse_rules(br#"{"rules":[{"name":"a"},{"name":"b","action":{"status":"503"}}]}"#)
+            .unwrap_err()
+            .remove(0);
         assert_eq!(error.path.as_deref(), Some("rules[1].action.status"));
         assert!(error.message.contains("expected u16"), "{}", error.message);
-        let error = parse_rules(br#"{"rules":[{"name":"a","acton":{}}]}"#).unwrap_err();
+        let error = parse_rules(br#"{"rules":[{"name":"a","acton":{}}]}"#).unwrap_err().remove(0);
         assert_eq!(error.path.as_deref(), Some("rules[0].acton"));
         assert!(parse_rules(br#"{"rules":[]}"#).unwrap().rules.is_empty());
     }
