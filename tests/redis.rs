@@ -294,3 +294,65 @@ impl Drop for OwnRedis {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
+
+#[tokio::test]
+async fn response_rules_and_attempts_are_shared_by_replicas_and_kept_across_restarts() {
+    let Some(url) = common::redis_url() else { return };
+    let stream = unique_stream("lab");
+    let servers = replicas(&url, &stream, 2).await;
+    let (a, b) = (&servers[0], &servers[1]);
+    let rules = serde_json::json!({"rules": [{"name": "flaky", "match": {"path": "/r/orders"},
+        "action": {"fail_first": 1, "retry_after": "2"}}]});
+    let put = a.http.put(a.url("/api/rules")).json(&rules).send().await.unwrap();
+    assert_eq!(put.status(), 200);
+    let on_b: Value = b.http.get(b.url("/api/rules")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(on_b["rules"][0]["name"], "flaky", "{on_b}");
+    let deliver = |server: &Server| {
+        server
+            .http
+            .post(server.url("/r/orders"))
+            .header("content-type", "application/cloudevents+json")
+            .body(common::event("shared").to_string())
+            .send()
+    };
+    let first = deliver(b).await.unwrap();
+    assert_eq!(
+        (first.status().as_u16(), first.headers()["retry-after"].to_str().unwrap()),
+        (503, "2"),
+        "B uses A's rule"
+    );
+    assert_eq!(deliver(a).await.unwrap().status(), 202, "attempt 2, counted across replicas");
+    let answer: Value = a
+        .http
+        .get(a.url("/api/deliveries?source=https%3A%2F%2Fexample.com%2Forders&id=shared"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let attempts: Vec<_> =
+        answer["deliveries"].as_array().unwrap().iter().map(|d| d["attempt"].clone()).collect();
+    assert_eq!(attempts, [1, 2], "{answer}");
+    assert_eq!(answer["deliveries"][0]["retry_after"], "2", "the answer is stored in Redis");
+
+    let restarted = Server::start(&["--redis-url", &url, "--redis-stream", &stream]).await;
+    let kept: Value =
+        restarted.http.get(restarted.url("/api/rules")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(
+        kept["rules"],
+        rules["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                let mut r = r.clone();
+                r["enabled"] = serde_json::json!(true);
+                r
+            })
+            .collect::<Value>(),
+        "kept in Redis"
+    );
+    assert_eq!(restarted.http.delete(restarted.url("/api/events")).send().await.unwrap().status(), 200);
+    assert_eq!(deliver(a).await.unwrap().status(), 503, "a clear starts the attempts over for every replica");
+}
