@@ -2,7 +2,7 @@
 //! what ingest asks of the lab: the attempt number of each event and the rules in force. Rules,
 //! answers and verdicts are `core::lab`; this keeps them (memory or Redis) and reads requests.
 
-use crate::core::cloudevent::{CloudEvent, DecodeError, ValidationError, to_binary, unix_millis};
+use crate::core::cloudevent::{CloudEvent, DecodeError, Mode, ValidationError, unix_millis};
 use crate::core::id::EventId;
 use crate::core::lab::verdict::{Attempt, PolicyQuery, Verdict, judge};
 use crate::core::lab::{Answer, AnswerKind, ReplyMode, RuleSet, Rules, parse_rules};
@@ -267,13 +267,11 @@ pub fn respond(answer: &Answer, accepted: Accepted) -> Response {
 
 /// A Knative reply: the event in binary or structured mode.
 fn reply(status: StatusCode, event: &CloudEvent, mode: ReplyMode) -> Response {
-    let (headers, body) = match mode {
-        ReplyMode::Binary => to_binary(event),
-        ReplyMode::Structured => (
-            vec![("content-type".into(), "application/cloudevents+json".into())],
-            event.to_json().into_bytes(),
-        ),
+    let mode = match mode {
+        ReplyMode::Binary => Mode::Binary,
+        ReplyMode::Structured => Mode::Structured,
     };
+    let (headers, body) = crate::server::send::encode(event, mode);
     let mut response = (status, body).into_response();
     for (name, value) in headers {
         if let (Ok(name), Ok(value)) = (HeaderName::try_from(name), HeaderValue::try_from(value)) {

@@ -133,8 +133,9 @@ fn masked(url: &Url) -> String {
     url.to_string()
 }
 
-/// The HTTP request for `event` in `mode`: headers and body (HTTP binding §3.1, §3.2).
-fn encode(event: &CloudEvent, mode: Mode) -> (Vec<(String, String)>, Vec<u8>) {
+/// The HTTP message for `event` in `mode`: headers and body (HTTP binding §3.1, §3.2). Sends use
+/// it for requests, the delivery lab for reply events.
+pub(crate) fn encode(event: &CloudEvent, mode: Mode) -> (Vec<(String, String)>, Vec<u8>) {
     match mode {
         Mode::Binary => to_binary(event),
         // `SendRequest` refuses `batch`: one event goes as itself.
