@@ -139,8 +139,8 @@ impl AppState {
         let log = RedisLog::connect(&url, &config.redis_stream, history_capacity(&config), hub.clone())
             .await
             .map_err(|e| StartError::Redis(e.to_string()))?;
-        let conn = event_log::redis::connection(&url).map_err(|e| StartError::Redis(e.to_string()))?.1;
-        let lab = Arc::new(lab::Lab::redis(conn, &config.redis_stream, history_capacity(&config)));
+        let lab =
+            Arc::new(lab::Lab::redis(log.connection(), &config.redis_stream, history_capacity(&config)));
         Ok(Self::with_log(config, leptos_options, hub, Arc::new(log), lab))
     }
 

@@ -104,7 +104,14 @@ impl RedisLog {
     /// (`XADD MAXLEN ~`), publishing to `hub`. Fails only on a malformed URL: an unreachable Redis
     /// is retried (commands answer [`LogError::Unavailable`] meanwhile), so replicas may start first.
     pub async fn connect(url: &str, stream: &str, capacity: usize, hub: Hub) -> Result<Self, RedisError> {
-        let (client, conn) = connection(url)?;
+        let client = Client::open(url)?;
+        // One connection attempt per command while Redis is down: callers get 503 at once, not
+        // after the manager's default series of retries.
+        let config = ConnectionManagerConfig::new()
+            .set_number_of_retries(0)
+            .set_connection_timeout(Some(CONNECT_TIMEOUT))
+            .set_response_timeout(Some(RESPONSE_TIMEOUT));
+        let conn = ConnectionManager::new_lazy_with_config(client.clone(), config)?;
         let cancel = CancellationToken::new();
         let log = Self {
             conn: conn.clone(),
@@ -127,6 +134,12 @@ impl RedisLog {
             Err(e) => tracing::warn!(stream, "Redis unreachable, retrying: {e}"),
         }
         Ok(log)
+    }
+
+    /// The log's connection, for the other state kept beside the history (the delivery lab): one
+    /// connection, so what `/healthz` checks is what they use.
+    pub fn connection(&self) -> ConnectionManager {
+        self.conn.clone()
     }
 
     /// Fixes the tail's starting point on first use; every operation goes through here.
@@ -379,19 +392,6 @@ impl EventLog for RedisLog {
     fn backend(&self) -> &'static str {
         "redis"
     }
-}
-
-/// A client of the Redis at `url` and a lazy, reconnecting connection to it. One connection attempt
-/// per command while Redis is down: callers get 503 at once, not after the manager's default series
-/// of retries.
-pub fn connection(url: &str) -> Result<(Client, ConnectionManager), RedisError> {
-    let client = Client::open(url)?;
-    let config = ConnectionManagerConfig::new()
-        .set_number_of_retries(0)
-        .set_connection_timeout(Some(CONNECT_TIMEOUT))
-        .set_response_timeout(Some(RESPONSE_TIMEOUT));
-    let conn = ConnectionManager::new_lazy_with_config(client.clone(), config)?;
-    Ok((client, conn))
 }
 
 /// Follows the stream with `XREAD BLOCK` and publishes to the hub: events as they were stored, and
