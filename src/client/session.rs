@@ -54,7 +54,10 @@ mod browser {
         if let Some(cache) = &cache {
             let cached = cache.load().await;
             state.publish(
-                cached.into_iter().map(|(id, json)| Incoming::Event { id, json: json.into() }).collect(),
+                cached
+                    .into_iter()
+                    .map(|(id, json, warnings)| Incoming::Event { id, json, warnings })
+                    .collect(),
             );
         }
         let session = Rc::new_cyclic(|me: &Weak<Session>| {
@@ -145,7 +148,9 @@ mod browser {
             if cache && let Some(writer) = &self.cache {
                 for item in &items {
                     match item {
-                        Incoming::Event { id, json } => writer.queue(*id, Arc::clone(json)),
+                        Incoming::Event { id, json, warnings } => {
+                            writer.queue((*id, Arc::clone(json), *warnings))
+                        }
                         Incoming::Cleared => writer.clear(),
                         _ => {}
                     }
@@ -181,15 +186,21 @@ mod browser {
 
         /// Sends tab `to` what this tab holds after `after`, a page per task.
         fn sync(self: &Rc<Self>, to: String, after: Option<EventId>) {
-            let rows: Vec<(EventId, Arc<str>)> = self.state.view.with_untracked(|view| {
-                view.rows_after(after).map(|row| (row.id(), Arc::clone(row.json()))).collect()
+            let rows: Vec<Incoming> = self.state.view.with_untracked(|view| {
+                view.rows_after(after)
+                    .map(|row| Incoming::Event {
+                        id: row.id(),
+                        json: Arc::clone(row.json()),
+                        warnings: row.warnings,
+                    })
+                    .collect()
             });
             let session = Rc::clone(self);
             leptos::task::spawn_local(async move {
                 for page in rows.chunks(SYNC_PAGE) {
                     let mut text = String::new();
-                    for (id, json) in page {
-                        Incoming::Event { id: *id, json: Arc::clone(json) }.to_frame().encode_into(&mut text);
+                    for row in page {
+                        row.to_frame().encode_into(&mut text);
                     }
                     session.send(&Relay::Sync { to: &to, frames: &text });
                     gloo_timers::future::TimeoutFuture::new(0).await;

@@ -7,6 +7,7 @@ pub use browser::{Cache, CacheWriter};
 
 #[cfg(feature = "hydrate")]
 mod browser {
+    use crate::core::cloudevent::lint::RuleSet;
     use crate::core::id::EventId;
     use rexie::{KeyRange, ObjectStore, Rexie, TransactionMode};
     use std::cell::RefCell;
@@ -32,18 +33,25 @@ mod browser {
         key.into()
     }
 
-    fn record(id: EventId, json: &str) -> JsValue {
+    /// An event as the cache keeps it: history id, JSON as received, the rules it breaks.
+    pub type Cached = (EventId, Arc<str>, RuleSet);
+
+    fn record((id, json, warnings): &Cached) -> JsValue {
         let object = js_sys::Object::new();
-        let _ = js_sys::Reflect::set(&object, &"key".into(), &key(id));
+        let _ = js_sys::Reflect::set(&object, &"key".into(), &key(*id));
         let _ = js_sys::Reflect::set(&object, &"json".into(), &JsValue::from_str(json));
+        if !warnings.is_empty() {
+            let _ = js_sys::Reflect::set(&object, &"warnings".into(), &JsValue::from_str(&warnings.to_ids()));
+        }
         object.into()
     }
 
-    fn read(record: &JsValue) -> Option<(EventId, String)> {
+    fn read(record: &JsValue) -> Option<Cached> {
         let key: js_sys::Array = js_sys::Reflect::get(record, &"key".into()).ok()?.into();
         let id = EventId::new(key.get(0).as_f64()? as u64, key.get(1).as_f64()? as u64);
         let json = js_sys::Reflect::get(record, &"json".into()).ok()?.as_string()?;
-        Some((id, json))
+        let warnings = js_sys::Reflect::get(record, &"warnings".into()).ok().and_then(|w| w.as_string());
+        Some((id, json.into(), warnings.as_deref().map(RuleSet::parse).unwrap_or_default()))
     }
 
     impl Cache {
@@ -65,7 +73,7 @@ mod browser {
         }
 
         /// Every cached event, oldest first.
-        pub async fn load(&self) -> Vec<(EventId, String)> {
+        pub async fn load(&self) -> Vec<Cached> {
             let result = async {
                 let tx = self.db.transaction(&[STORE], TransactionMode::ReadOnly)?;
                 let records = tx.store(STORE)?.get_all(None, None).await?;
@@ -78,14 +86,10 @@ mod browser {
         }
 
         /// Stores `events` in one transaction, then drops the oldest beyond `capacity`.
-        pub async fn write(
-            &self,
-            events: &[(EventId, Arc<str>)],
-            capacity: usize,
-        ) -> Result<(), rexie::Error> {
+        pub async fn write(&self, events: &[Cached], capacity: usize) -> Result<(), rexie::Error> {
             let tx = self.db.transaction(&[STORE], TransactionMode::ReadWrite)?;
             let store = tx.store(STORE)?;
-            store.put_all(events.iter().map(|(id, json)| (record(*id, json), None))).await?;
+            store.put_all(events.iter().map(|event| (record(event), None))).await?;
             let count = store.count(None).await? as usize;
             if count > capacity {
                 let excess = u32::try_from(count - capacity).unwrap_or(u32::MAX);
@@ -118,7 +122,7 @@ mod browser {
 
     #[derive(Default)]
     struct WriterState {
-        queued: Vec<(EventId, Arc<str>)>,
+        queued: Vec<Cached>,
         clear: bool,
         scheduled: bool,
     }
@@ -128,9 +132,9 @@ mod browser {
             Self { cache, capacity, state: Rc::default() }
         }
 
-        /// Queues an event's JSON (shared with its row, not copied).
-        pub fn queue(&self, id: EventId, json: Arc<str>) {
-            self.state.borrow_mut().queued.push((id, json));
+        /// Queues an event (its JSON shared with its row, not copied).
+        pub fn queue(&self, event: Cached) {
+            self.state.borrow_mut().queued.push(event);
             self.schedule();
         }
 

@@ -254,6 +254,7 @@ fn EventRow(row: Arc<Row>, active: RwSignal<Option<EventId>>) -> impl IntoView {
     let legacy = event.specversion() != "1.0";
     let gap = row.gap_before.clone();
     let has_gap = gap.is_some();
+    let warnings = row.warnings;
     // Rows above it come and go as events arrive, so its place is read, not fixed.
     let row_index = move || ui.view.with(|v| v.shown_index(id)).map(|i| i + 2);
     view! {
@@ -282,6 +283,17 @@ fn EventRow(row: Arc<Row>, active: RwSignal<Option<EventId>>) -> impl IntoView {
                 {gap.map(|text| view! { <span class="badge badge-alert" data-testid="gap-marker" title=text.clone()>"gap"</span> })}
                 {row.duplicate.then(|| view! { <span class="badge badge-warn" title="Same source and id as an earlier event">"dup"</span> })}
                 {legacy.then(|| view! { <span class="badge" title="CloudEvents 0.3, shown with 1.0 names">"0.3"</span> })}
+                {move || {
+                    let counted = warnings.without(ui.muted.get());
+                    (!counted.is_empty()).then(|| {
+                        let title = format!("Warnings: {}", counted.to_ids());
+                        view! {
+                            <span class="badge badge-warn" data-testid="warning-badge" title=title.clone() aria-label=title>
+                                {format!("⚠ {}", counted.len())}
+                            </span>
+                        }
+                    })
+                }}
             </span>
         </div>
     }

@@ -2,6 +2,7 @@
 //! current filter shows, kept up to date incrementally so a burst costs O(new events); and the
 //! rejected lane's list of summaries, with how a refused request is put into words.
 
+use crate::core::cloudevent::lint::RuleSet;
 use crate::core::cloudevent::{CloudEvent, ValidationError};
 use crate::core::envelope::{MAX_RECORDED_BODY, MAX_RECORDED_HEADERS, RequestRecord};
 use crate::core::expression::EventPredicate;
@@ -21,6 +22,8 @@ pub struct Row {
     pub duplicate: bool,
     /// Events before this one could not be delivered (a `gap` frame): what to tell the user.
     pub gap_before: Option<String>,
+    /// The SHOULD-level rules the event breaks, for the warning badge.
+    pub warnings: RuleSet,
 }
 
 impl Row {
@@ -42,8 +45,8 @@ impl Row {
 /// cache. Events keep the JSON they arrived as, shared by the row, the cache and relays.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Incoming {
-    /// A `cloudevent` frame: the history id and the event's JSON.
-    Event { id: EventId, json: Arc<str> },
+    /// A `cloudevent` frame: the history id, the event's JSON and the rules it breaks.
+    Event { id: EventId, json: Arc<str>, warnings: RuleSet },
     /// The history was cleared.
     Cleared,
     /// A refused ingest request.
@@ -63,7 +66,8 @@ impl Incoming {
             FrameKind::CloudEvent => {
                 let id = frame.id.as_deref().and_then(|id| id.parse().ok());
                 let id = id.ok_or("a `cloudevent` frame without a valid id")?;
-                Incoming::Event { id, json: frame.data.into() }
+                let warnings = frame.warnings.as_deref().map(RuleSet::parse).unwrap_or_default();
+                Incoming::Event { id, json: frame.data.into(), warnings }
             }
             FrameKind::Cleared => Incoming::Cleared,
             FrameKind::Rejected => {
@@ -77,9 +81,9 @@ impl Incoming {
     /// Back to its `/stream` frame, to relay it to another tab in the stream's own format.
     pub fn to_frame(&self) -> Frame {
         match self {
-            Incoming::Event { id, json } => {
-                Frame::new(FrameKind::CloudEvent.as_str(), &**json).with_id(id.to_string())
-            }
+            Incoming::Event { id, json, warnings } => Frame::new(FrameKind::CloudEvent.as_str(), &**json)
+                .with_id(id.to_string())
+                .with_warnings(warnings.to_ids()),
             Incoming::Cleared => Frame::new(FrameKind::Cleared.as_str(), "{}"),
             Incoming::Rejected(summary) => FrameKind::Rejected.frame(&**summary),
             Incoming::Gap(gap) => FrameKind::Gap.frame(gap),
@@ -96,6 +100,8 @@ pub struct Applied {
     pub rejected: Vec<RejectionSummary>,
     /// Events whose JSON was not a valid CloudEvent, skipped with these messages.
     pub skipped: Vec<String>,
+    /// The history was cleared: the rejected lane empties too (`rejected` holds only what came after).
+    pub cleared: bool,
 }
 
 /// Rows held by one tab, oldest first, at most `capacity`.
@@ -147,7 +153,7 @@ impl EventView {
     /// or older (a cache load, a relay from another tab or a replay arriving after live events).
     /// An id already held is ignored, so overlapping sources never show an event twice.
     /// Returns whether the filter shows it.
-    pub fn push(&mut self, id: EventId, event: CloudEvent, json: Arc<str>) -> bool {
+    pub fn push(&mut self, id: EventId, event: CloudEvent, json: Arc<str>, warnings: RuleSet) -> bool {
         if self.cleared_through.is_some_and(|cleared| id <= cleared) {
             return false;
         }
@@ -169,7 +175,12 @@ impl EventView {
         let seen = self.keys.entry(event.duplicate_key().digest()).or_insert(0);
         *seen += 1;
         let gap_before = if newest { self.pending_gap.take() } else { None };
-        let row = Arc::new(Row { duplicate: *seen > 1, gap_before, item: Searchable::new(id, event, json) });
+        let row = Arc::new(Row {
+            duplicate: *seen > 1,
+            gap_before,
+            warnings,
+            item: Searchable::new(id, event, json),
+        });
         let shown = self.matcher.matches(&row.item);
         if shown {
             let at = if newest { self.shown.len() } else { self.shown.partition_point(|r| r.id() < id) };
@@ -188,13 +199,15 @@ impl EventView {
         let mut applied = Applied::default();
         for item in items {
             match item {
-                Incoming::Event { id, json } => match serde_json::from_str::<CloudEvent>(&json) {
-                    Ok(event) => applied.shown += usize::from(self.push(id, event, json)),
+                Incoming::Event { id, json, warnings } => match serde_json::from_str::<CloudEvent>(&json) {
+                    Ok(event) => applied.shown += usize::from(self.push(id, event, json, warnings)),
                     Err(e) => applied.skipped.push(format!("event {id}: {e}")),
                 },
                 Incoming::Cleared => {
                     self.clear();
                     applied.shown = 0;
+                    applied.rejected.clear();
+                    applied.cleared = true;
                 }
                 Incoming::Rejected(summary) => applied.rejected.push(*summary),
                 Incoming::Gap(gap) => self.mark_gap(gap_text(&gap)),
@@ -341,6 +354,11 @@ impl RejectionList {
         self.items.truncate(self.capacity);
     }
 
+    /// Forgets every rejection (the history was cleared); the total counts on.
+    pub fn clear(&mut self) {
+        self.items.clear();
+    }
+
     /// Newest first.
     pub fn iter(&self) -> impl Iterator<Item = &Arc<RejectionSummary>> {
         self.items.iter()
@@ -455,7 +473,7 @@ mod tests {
 
     fn push(view: &mut EventView, id: EventId, event: CloudEvent) -> bool {
         let json = event.to_json();
-        view.push(id, event, json.into())
+        view.push(id, event, json.into(), RuleSet::default())
     }
 
     /// A `rejected` frame's data through the stream reader's path into the list.
@@ -705,7 +723,11 @@ mod tests {
     }
 
     fn incoming(ms: u64, id: &str) -> Incoming {
-        Incoming::Event { id: EventId::new(ms, 0), json: event_json(id, "t").into() }
+        Incoming::Event {
+            id: EventId::new(ms, 0),
+            json: event_json(id, "t").into(),
+            warnings: RuleSet::default(),
+        }
     }
 
     fn gap(missed: Option<u64>) -> Gap {
@@ -732,6 +754,30 @@ mod tests {
     }
 
     #[test]
+    fn a_clear_empties_the_rejected_lane_of_what_came_before_it() {
+        let mut view = EventView::new(10);
+        let before = rejection(1, 1, b"{}").summary();
+        let after = rejection(2, 1, b"{}").summary();
+        let applied = view.apply([
+            Incoming::Rejected(Box::new(before)),
+            Incoming::Cleared,
+            Incoming::Rejected(Box::new(after.clone())),
+        ]);
+        assert!(applied.cleared);
+        assert_eq!(applied.rejected, vec![after]);
+    }
+
+    #[test]
+    fn a_row_keeps_the_rules_its_frame_named() {
+        let mut view = EventView::new(10);
+        let mut frame = incoming(1, "a").to_frame().with_warnings("type-prefix some-future-rule");
+        frame.id = Some("1-0".into());
+        view.apply(Incoming::from_frame(frame).unwrap());
+        let row = view.get(EventId::new(1, 0)).unwrap();
+        assert_eq!(row.warnings.to_ids(), "type-prefix");
+    }
+
+    #[test]
     fn apply_marks_a_gap_on_the_next_event_and_hands_back_rejections() {
         let mut view = EventView::new(10);
         let summary = rejection(7, 1, b"{}").summary();
@@ -749,7 +795,11 @@ mod tests {
     #[test]
     fn apply_skips_json_that_is_not_a_valid_event() {
         let mut view = EventView::new(10);
-        let bad = Incoming::Event { id: EventId::new(1, 0), json: r#"{"id":"x"}"#.into() };
+        let bad = Incoming::Event {
+            id: EventId::new(1, 0),
+            json: r#"{"id":"x"}"#.into(),
+            warnings: RuleSet::default(),
+        };
         let applied = view.apply([bad, incoming(2, "ok")]);
         assert_eq!((applied.shown, applied.skipped.len(), view.len()), (1, 1, 1));
     }
@@ -765,8 +815,14 @@ mod tests {
     #[test]
     fn frames_round_trip_through_the_stream_format_for_relays() {
         let summary = rejection(4, 1, b"{}").summary();
+        let warned = Incoming::Event {
+            id: EventId::new(6, 0),
+            json: event_json("w", "t").into(),
+            warnings: RuleSet::parse("source-absolute name-length"),
+        };
         let items = vec![
             incoming(5, "a"),
+            warned,
             Incoming::Cleared,
             Incoming::Rejected(Box::new(summary)),
             Incoming::Gap(gap(Some(2))),
