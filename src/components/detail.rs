@@ -24,7 +24,7 @@ pub fn DetailPane() -> impl IntoView {
     Effect::new(move |_| {
         let Some(id) = ui.selected.get() else { return };
         leptos::task::spawn_local(async move {
-            let result = fetch_envelope(id).await;
+            let result = load_envelope(id).await;
             // Only if the user has not moved on meanwhile.
             if ui.selected.get_untracked() == Some(id) {
                 envelope.set(Some((id, result)));
@@ -63,6 +63,12 @@ pub fn DetailPane() -> impl IntoView {
             }}
         </aside>
     }
+}
+
+/// The envelope's reader (its serde code) is part of the detail's module, not the first page.
+#[lazy]
+async fn load_envelope(id: EventId) -> Result<Envelope, String> {
+    fetch_envelope(id).await
 }
 
 fn text_of(value: &Value) -> String {

@@ -21,7 +21,7 @@ pub fn Header(theme: UseThemeReturn) -> impl IntoView {
     let rejected = move || ui.rejections.with(|r| r.len());
     let (clear_error, set_clear_error) = signal(None::<String>);
     let clear = move |_| {
-        if confirm("Clear every event from the player? Every open tab is cleared too.") {
+        if confirm("Clear every event and rejected request from the player? Every open tab is cleared too.") {
             leptos::task::spawn_local(async move {
                 set_clear_error.set(clear_history().await.err());
             });

@@ -86,7 +86,7 @@ impl Rule {
 }
 
 /// A set of rules: what one event breaks, or what a browser has muted. `Copy`, two bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct RuleSet(u16);
 
 impl RuleSet {
