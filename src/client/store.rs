@@ -3,7 +3,7 @@
 //! capped at [`crate::client::ui::TAB_CAPACITY`] (oldest out), cleared on `cleared`. Browser only.
 
 #[cfg(feature = "hydrate")]
-pub use browser::{Cache, CacheWriter};
+pub use browser::{Cache, CacheWriter, Cached};
 
 #[cfg(feature = "hydrate")]
 mod browser {
@@ -72,11 +72,29 @@ mod browser {
             }
         }
 
-        /// Every cached event, oldest first.
-        pub async fn load(&self) -> Vec<Cached> {
+        /// The keys of every cached event, oldest first: cheap next to the events, and what
+        /// splits the cache into the newest page and chunks of the rest.
+        pub async fn keys(&self) -> Vec<JsValue> {
             let result = async {
                 let tx = self.db.transaction(&[STORE], TransactionMode::ReadOnly)?;
-                let records = tx.store(STORE)?.get_all(None, None).await?;
+                tx.store(STORE)?.get_all_keys(None, None).await
+            };
+            result.await.unwrap_or_else(|e| {
+                leptos::logging::warn!("reading the event cache failed: {e}");
+                Vec::new()
+            })
+        }
+
+        /// The cached events from key `from` up to key `to` (left out; `None`: to the newest),
+        /// oldest first.
+        pub async fn range(&self, from: &JsValue, to: Option<&JsValue>) -> Vec<Cached> {
+            let result = async {
+                let range = match to {
+                    Some(to) => KeyRange::bound(from, to, Some(false), Some(true))?,
+                    None => KeyRange::lower_bound(from, Some(false))?,
+                };
+                let tx = self.db.transaction(&[STORE], TransactionMode::ReadOnly)?;
+                let records = tx.store(STORE)?.get_all(Some(range), None).await?;
                 Ok::<_, rexie::Error>(records.iter().filter_map(read).collect())
             };
             result.await.unwrap_or_else(|e| {

@@ -48,8 +48,8 @@ pub fn EventList(filter: RwSignal<Filter>) -> impl IntoView {
         viewport::window(total.get(), row_height.get(), scroll_top.get(), height.get(), OVERSCAN)
     });
     let rows = move || {
-        // Muting a rule rebuilds the visible rows (their key includes it), so each row's badge
-        // is plain markup rather than a reactive piece per row.
+        // Muting a rule, or an older copy that makes a row a duplicate, rebuilds the rows it
+        // changes (their key includes both), so badges are plain markup, not reactive per row.
         ui.muted.track();
         let w = window.get();
         ui.view.with(|v| v.shown_slice(w.first, w.count))
@@ -220,7 +220,7 @@ pub fn EventList(filter: RwSignal<Filter>) -> impl IntoView {
                 <div aria-hidden="true" style=move || format!("height: {}px", window.get().top_px)></div>
                 <For
                     each=rows
-                    key=move |row| (row.id(), ui.muted.get_untracked())
+                    key=move |row| (row.id(), ui.muted.get_untracked(), row.is_duplicate())
                     children=move |row| view! { <EventRow row active /> }
                 />
                 <div aria-hidden="true" style=move || format!("height: {}px", window.get().bottom_px)></div>
@@ -284,7 +284,7 @@ fn EventRow(row: Arc<Row>, active: RwSignal<Option<EventId>>) -> impl IntoView {
             <span class="cell id" role="gridcell" data-testid="row-id">{event.id().to_owned()}</span>
             <span class="cell badges" role="gridcell">
                 {gap.map(|text| view! { <span class="badge badge-alert" data-testid="gap-marker" title=text.clone()>"gap"</span> })}
-                {row.duplicate.then(|| view! { <span class="badge badge-warn" title="Same source and id as an earlier event">"dup"</span> })}
+                {row.is_duplicate().then(|| view! { <span class="badge badge-warn" title="Same source and id as an earlier event">"dup"</span> })}
                 {legacy.then(|| view! { <span class="badge" title="CloudEvents 0.3, shown with 1.0 names">"0.3"</span> })}
                 {(!counted.is_empty()).then(|| {
                     let title = format!("Warnings: {}", counted.to_ids());

@@ -13,13 +13,15 @@ use crate::core::rejection::{Rejection, RejectionSummary};
 use crate::core::sse::Frame;
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// One event as the list shows it.
 #[derive(Debug)]
 pub struct Row {
     pub item: Searchable,
-    /// Another event with the same `source` and `id` arrived earlier (a producer's retry).
-    pub duplicate: bool,
+    /// Another event with the same `source` and `id` is older (a producer's retry). Set later
+    /// when an older copy arrives after it (a cache loaded newest first, a relay).
+    duplicate: AtomicBool,
     /// Events before this one could not be delivered (a `gap` frame): what to tell the user.
     pub gap_before: Option<String>,
     /// The SHOULD-level rules the event breaks, for the warning badge.
@@ -33,6 +35,11 @@ impl Row {
 
     pub fn event(&self) -> &CloudEvent {
         &self.item.event
+    }
+
+    /// Another held event with the same `source` and `id` is older: a producer's retry.
+    pub fn is_duplicate(&self) -> bool {
+        self.duplicate.load(Ordering::Relaxed)
     }
 
     /// The event's JSON as received: what the cache stores and other tabs are sent.
@@ -91,6 +98,14 @@ impl Incoming {
     }
 }
 
+/// The held copies of one `source` + `id`.
+#[derive(Debug, Clone, Copy)]
+struct Copies {
+    count: u32,
+    /// The oldest copy's history id: the original, which is no duplicate.
+    oldest: EventId,
+}
+
 /// What applying frames changed beyond the [`EventView`] itself.
 #[derive(Debug, Default, PartialEq)]
 pub struct Applied {
@@ -112,11 +127,14 @@ pub struct EventView {
     capacity: usize,
     filter: Filter,
     matcher: Matcher,
-    /// Digest of `CloudEvent::duplicate_key` -> rows held with that key (a hash, not two strings per event).
-    keys: HashMap<u64, u32>,
+    /// Digest of `CloudEvent::duplicate_key` (a hash, not two strings per event) -> the rows held
+    /// with that key.
+    keys: HashMap<u64, Copies>,
     last_id: Option<EventId>,
     /// Events added since the page loaded (not reduced by eviction).
     received: u64,
+    /// Rows dropped for room since the last clear: what arrived but is no longer held.
+    evicted: u64,
     /// A gap reported before the next new event; attached to that event's row.
     pending_gap: Option<String>,
     gaps: usize,
@@ -143,6 +161,7 @@ impl EventView {
             keys: HashMap::new(),
             last_id: None,
             received: 0,
+            evicted: 0,
             pending_gap: None,
             gaps: 0,
             cleared_through: None,
@@ -172,11 +191,10 @@ impl EventView {
             self.last_id = Some(id);
         }
         self.received += 1;
-        let seen = self.keys.entry(event.duplicate_key().digest()).or_insert(0);
-        *seen += 1;
+        let duplicate = self.count_copy(event.duplicate_key().digest(), id);
         let gap_before = if newest { self.pending_gap.take() } else { None };
         let row = Arc::new(Row {
-            duplicate: *seen > 1,
+            duplicate: AtomicBool::new(duplicate),
             gap_before,
             warnings,
             item: Searchable::new(id, event, json),
@@ -233,15 +251,32 @@ impl EventView {
         self.pending_gap.as_deref()
     }
 
+    /// Counts a held copy of `key` with history id `id`; whether it is a duplicate, i.e. an older
+    /// copy is held. A copy older than every held one becomes the original, and the one that was
+    /// is now a duplicate.
+    fn count_copy(&mut self, key: u64, id: EventId) -> bool {
+        let copies = self.keys.entry(key).or_insert(Copies { count: 0, oldest: id });
+        copies.count += 1;
+        if copies.count == 1 || id > copies.oldest {
+            return copies.count > 1;
+        }
+        let was_original = std::mem::replace(&mut copies.oldest, id);
+        if let Some(row) = self.get(was_original) {
+            row.duplicate.store(true, Ordering::Relaxed);
+        }
+        false
+    }
+
     fn evict_oldest(&mut self) {
         let Some(oldest) = self.rows.pop_front() else { return };
+        self.evicted += 1;
         if self.shown.front().is_some_and(|s| Arc::ptr_eq(s, &oldest)) {
             self.shown.pop_front();
         }
         let key = oldest.event().duplicate_key().digest();
-        if let Some(count) = self.keys.get_mut(&key) {
-            *count -= 1;
-            if *count == 0 {
+        if let Some(copies) = self.keys.get_mut(&key) {
+            copies.count -= 1;
+            if copies.count == 0 {
                 self.keys.remove(&key);
             }
         }
@@ -267,6 +302,7 @@ impl EventView {
         self.rows.clear();
         self.shown.clear();
         self.keys.clear();
+        self.evicted = 0;
         self.pending_gap = None;
         self.cleared_through = self.last_id;
     }
@@ -328,6 +364,12 @@ impl EventView {
 
     pub fn received(&self) -> u64 {
         self.received
+    }
+
+    /// Events that arrived since the last clear but were dropped for newer ones (the tab holds
+    /// at most its capacity), so a counter can say how many arrived beyond what is held.
+    pub fn evicted(&self) -> u64 {
+        self.evicted
     }
 }
 
@@ -546,8 +588,31 @@ mod tests {
         let mut view = EventView::new(10);
         push(&mut view, EventId::new(1, 0), event("same", "t"));
         push(&mut view, EventId::new(2, 0), event("same", "t"));
-        assert!(!view.get(EventId::new(1, 0)).unwrap().duplicate);
-        assert!(view.get(EventId::new(2, 0)).unwrap().duplicate);
+        assert!(!view.get(EventId::new(1, 0)).unwrap().is_duplicate());
+        assert!(view.get(EventId::new(2, 0)).unwrap().is_duplicate());
+    }
+
+    #[test]
+    fn an_older_copy_arriving_late_is_the_original_and_the_newer_ones_are_duplicates() {
+        let mut view = EventView::new(10);
+        // Newest first, as a cache load shows the newest page before the rest.
+        push(&mut view, EventId::new(9, 0), event("same", "t"));
+        push(&mut view, EventId::new(5, 0), event("same", "t"));
+        push(&mut view, EventId::new(7, 0), event("same", "t"));
+        push(&mut view, EventId::new(1, 0), event("other", "t"));
+        let duplicate = |ms| view.get(EventId::new(ms, 0)).unwrap().is_duplicate();
+        assert_eq!([duplicate(5), duplicate(7), duplicate(9), duplicate(1)], [false, true, true, false]);
+    }
+
+    #[test]
+    fn counts_what_was_dropped_for_room_until_a_clear() {
+        let mut view = EventView::new(2);
+        for n in 1..=5 {
+            push(&mut view, EventId::new(n, 0), event(&n.to_string(), "t"));
+        }
+        assert_eq!((view.len(), view.evicted()), (2, 3));
+        view.clear();
+        assert_eq!(view.evicted(), 0);
     }
 
     #[test]
@@ -713,7 +778,7 @@ mod tests {
         assert!(view.is_empty());
         assert!(!push(&mut view, EventId::new(4, 0), event("old", "t")));
         assert!(push(&mut view, EventId::new(6, 0), event("a", "t")));
-        assert!(!view.get(EventId::new(6, 0)).unwrap().duplicate, "cleared rows are not originals");
+        assert!(!view.get(EventId::new(6, 0)).unwrap().is_duplicate(), "cleared rows are not originals");
     }
 
     fn event_json(id: &str, ty: &str) -> String {
