@@ -17,8 +17,10 @@ mod browser {
 
     const DATABASE: &str = "cloudevent-player";
     const STORE: &str = "events";
-    /// Writes wait this long so a burst becomes one transaction.
+    /// Writes wait this long so a burst becomes few transactions.
     const WRITE_DELAY_MS: u32 = 250;
+    /// Records per transaction (and per task).
+    const WRITE_CHUNK: usize = 200;
 
     /// An open database. Cheap to clone.
     #[derive(Clone)]
@@ -165,25 +167,34 @@ mod browser {
             self.schedule();
         }
 
+        /// One writer at a time, so a clear never lands between the chunks of an earlier write.
+        /// Each chunk is its own transaction and task: a burst's thousands of records would
+        /// otherwise be one long task.
         fn schedule(&self) {
             if std::mem::replace(&mut self.state.borrow_mut().scheduled, true) {
                 return;
             }
             let writer = self.clone();
             leptos::task::spawn_local(async move {
-                gloo_timers::future::TimeoutFuture::new(WRITE_DELAY_MS).await;
-                let (events, clear) = {
-                    let mut state = writer.state.borrow_mut();
-                    state.scheduled = false;
-                    (std::mem::take(&mut state.queued), std::mem::take(&mut state.clear))
-                };
-                if clear && let Err(e) = writer.cache.clear().await {
-                    leptos::logging::warn!("clearing the event cache failed: {e}");
-                }
-                if !events.is_empty()
-                    && let Err(e) = writer.cache.write(&events, writer.capacity).await
-                {
-                    leptos::logging::warn!("writing {} events to the cache failed: {e}", events.len());
+                loop {
+                    gloo_timers::future::TimeoutFuture::new(WRITE_DELAY_MS).await;
+                    let (events, clear) = {
+                        let mut state = writer.state.borrow_mut();
+                        if state.queued.is_empty() && !state.clear {
+                            state.scheduled = false;
+                            return;
+                        }
+                        (std::mem::take(&mut state.queued), std::mem::take(&mut state.clear))
+                    };
+                    if clear && let Err(e) = writer.cache.clear().await {
+                        leptos::logging::warn!("clearing the event cache failed: {e}");
+                    }
+                    for chunk in events.chunks(WRITE_CHUNK) {
+                        if let Err(e) = writer.cache.write(chunk, writer.capacity).await {
+                            leptos::logging::warn!("writing {} events to the cache failed: {e}", chunk.len());
+                        }
+                        gloo_timers::future::TimeoutFuture::new(0).await;
+                    }
                 }
             });
         }
