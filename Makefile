@@ -162,6 +162,7 @@ bench: build .tools/chromium end2end/.npm-stamp
 	cd end2end && node bench/filter.mjs --server ../$(SERVER)
 	cd end2end && node bench/burst.mjs --server ../$(SERVER)
 	cd end2end && node bench/coldstart.mjs --server ../$(SERVER)
+	cd end2end && node bench/postpixel.mjs --server ../$(SERVER)
 
 # The CESQL conformance suite: TCK=<directory with its yaml files> (not part of this repository).
 tck:
