@@ -160,6 +160,9 @@ bench: build .tools/chromium end2end/.npm-stamp
 	cargo bench --locked $(SSR) --bench filter
 	cargo run --locked --release -p cesql --example throughput
 	cd end2end && node bench/filter.mjs --server ../$(SERVER)
+	cd end2end && node bench/burst.mjs --server ../$(SERVER)
+	cd end2end && node bench/coldstart.mjs --server ../$(SERVER)
+	cd end2end && node bench/postpixel.mjs --server ../$(SERVER)
 
 # The CESQL conformance suite: TCK=<directory with its yaml files> (not part of this repository).
 tck:

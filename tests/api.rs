@@ -66,8 +66,11 @@ async fn unknown_ids_and_api_paths_are_json_404s() {
 }
 
 #[tokio::test]
-async fn delete_clears_the_history() {
+async fn delete_clears_the_history_and_the_rejected_lane() {
     let (app, ids) = seeded(3).await;
+    post(&app, "/", &[("content-type", "application/cloudevents+json")], "{}").await;
+    let kept = get(&app, "/api/rejections").await.json();
+    assert_eq!(kept["rejections"].as_array().map(Vec::len), Some(1), "{kept}");
     let reply =
         send(&app, axum::http::Request::delete("/api/events").body(axum::body::Body::empty()).unwrap()).await;
     assert_eq!(reply.status, StatusCode::OK);
@@ -77,6 +80,8 @@ async fn delete_clears_the_history() {
     let status = status(&app).await;
     assert_eq!(status["history"]["len"], 0);
     assert_eq!(status["total_events"], 3, "the total counts every event ever accepted");
+    let kept = get(&app, "/api/rejections").await.json();
+    assert_eq!(kept["rejections"], json!([]), "Clear empties the rejected lane too");
 }
 
 #[tokio::test]

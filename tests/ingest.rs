@@ -52,7 +52,13 @@ async fn binary_mode_builds_the_event_from_headers_and_body() {
     let headers = stored["request"]["headers"].as_array().unwrap();
     assert!(headers.iter().any(|h| h[0] == "ce-id" && h[1] == "abc-1"));
     assert!(!headers.iter().any(|h| h[0] == "authorization"), "credentials are never kept");
-    assert!(stored["warnings"].as_array().unwrap().iter().any(|w| w["attribute"] == "source"));
+    assert!(
+        stored["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w["attribute"] == "source" && w["rule"] == "source-absolute")
+    );
 }
 
 #[tokio::test]

@@ -304,3 +304,18 @@ async fn shutdown_ends_open_streams() {
     let end = tokio::time::timeout(PATIENCE, sse.body.next()).await.expect("the stream ends");
     assert!(end.is_none_or(|chunk| chunk.is_err()), "no more frames after shutdown");
 }
+
+#[tokio::test]
+async fn cloudevent_frames_name_the_rules_the_event_breaks_live_and_on_replay() {
+    let server = Server::start(&[]).await;
+    let mut live = server.stream("", None).await;
+    let mut sloppy = event("sloppy");
+    sloppy["source"] = json!("/orders");
+    sloppy["type"] = json!("created");
+    server.post_batch(&[event("clean"), sloppy]).await;
+    for frames in [live.events(2).await, server.stream("?replay=2", None).await.events(2).await] {
+        assert_eq!(frames[0].warnings, None, "a clean event has no warnings field");
+        assert_eq!(frames[1].warnings.as_deref(), Some("source-absolute type-prefix"));
+        assert_eq!(data(&frames[1])["source"], "/orders", "the data is the event as stored");
+    }
+}

@@ -27,7 +27,8 @@ export async function withPlayer(server, port, flags, scenario) {
       executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
       args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
     });
-    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+    const page = await context.newPage();
     await page.goto(base);
     await page.waitForSelector('[data-testid="app"][data-hydrated="true"]');
     await page.waitForSelector('[data-testid="connection-light"][data-state="green"]');

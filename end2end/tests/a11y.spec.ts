@@ -46,6 +46,12 @@ for (const theme of ["light", "dark"] as const) {
     await expect(page.getByTestId("detail-type")).toBeVisible();
     await expect(page.getByTestId("detail-mode")).toBeVisible();
     expect(await seriousViolations(page)).toEqual([]);
+    // An event with warnings, one of its rules muted: badges, rule ids, reasons, mute buttons.
+    await player.row("a11y-old").click();
+    await expect(player.row("a11y-old").getByTestId("warning-badge")).toBeVisible();
+    await page.getByTestId("mute-rule").first().click();
+    await expect(page.getByTestId("warning").first()).toContainText("(muted)");
+    expect(await seriousViolations(page)).toEqual([]);
   });
 
   test(`the send form has no critical or serious axe violations (${theme})`, async ({ page }) => {

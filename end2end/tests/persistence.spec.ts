@@ -61,6 +61,36 @@ test("after a reload cached events show before the stream answers, then missed o
   await expect.poll(() => cachedCount(page)).toBe(5);
 });
 
+test("a reload shows the newest cached events first, then every older one, with duplicates marked across the two", async ({
+  context,
+  request,
+}) => {
+  const producer = new Producer(request);
+  const first = new PlayerPage(await context.newPage());
+  await first.open();
+  const original = makeEvent({ id: "retried", source: "https://example.com/retry" });
+  const older = Array.from({ length: 999 }, (_, i) => makeEvent({ id: `old-${i}` }));
+  await producer.batch([original, ...older]);
+  // A retry of the oldest event, among the newest: the cache loads it before its original.
+  await producer.batch([{ ...original, data: { retry: true } }, ...Array.from({ length: 10 }, (_, i) => makeEvent({ id: `new-${i}` }))]);
+  await expect(first.count).toContainText("1011");
+  await expect.poll(() => cachedCount(first.page)).toBe(1011);
+  await first.page.close();
+
+  const page = await context.newPage();
+  await page.route("**/stream**", () => {});
+  const player = new PlayerPage(page);
+  await player.goto();
+  await player.hydrated();
+  await expect(player.count).toContainText("1011");
+  await expect(player.rows.first().getByTestId("row-id")).toHaveText("new-9");
+  const copies = player.row("retried");
+  await player.filter("source").fill("https://example.com/retry");
+  await expect(copies).toHaveCount(2);
+  await expect(copies.first().getByText("dup", { exact: true })).toBeVisible();
+  await expect(copies.last().getByText("dup", { exact: true })).toHaveCount(0);
+});
+
 test("clear in one tab empties every tab and the cache", async ({ context, request }) => {
   const producer = new Producer(request);
   const a = new PlayerPage(await context.newPage());

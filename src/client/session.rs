@@ -21,7 +21,7 @@ pub fn use_session(state: UiState, batcher: FrameBatcher<Incoming>) {
 #[cfg(feature = "hydrate")]
 mod browser {
     use crate::client::batcher::FrameBatcher;
-    use crate::client::store::{Cache, CacheWriter};
+    use crate::client::store::{Cache, CacheWriter, Cached};
     use crate::client::stream::{StreamStatus, UseEventStreamOptions, use_event_stream};
     use crate::client::tabs::{Relay, Tabs, request_leadership};
     use crate::client::ui::{TAB_CAPACITY, UiState};
@@ -36,6 +36,10 @@ mod browser {
     /// Events per message when the leader syncs a joining tab, one message per task, so neither
     /// tab parses 50,000 events in one go.
     const SYNC_PAGE: usize = 1000;
+    /// Cached events shown at once on load: a screen's worth and then some.
+    const CACHE_FIRST_PAGE: usize = 300;
+    /// Cached events read per task after that, so no task runs long.
+    const CACHE_CHUNK: usize = 2000;
 
     struct Session {
         state: UiState,
@@ -52,10 +56,21 @@ mod browser {
     pub async fn run(state: UiState, batcher: FrameBatcher<Incoming>) {
         let cache = Cache::open().await;
         if let Some(cache) = &cache {
-            let cached = cache.load().await;
-            state.publish(
-                cached.into_iter().map(|(id, json)| Incoming::Event { id, json: json.into() }).collect(),
-            );
+            // The newest page first, so rows show (and the stream resumes after the newest) at
+            // once; the older ones follow a chunk per task.
+            let keys = cache.keys().await;
+            let split = keys.len().saturating_sub(CACHE_FIRST_PAGE);
+            if let Some(first) = keys.get(split) {
+                publish_cached(state, cache.range(first, None).await);
+                let cache = cache.clone();
+                leptos::task::spawn_local(async move {
+                    for start in (0..split).step_by(CACHE_CHUNK) {
+                        let end = (start + CACHE_CHUNK).min(split);
+                        publish_cached(state, cache.range(&keys[start], Some(&keys[end])).await);
+                        gloo_timers::future::TimeoutFuture::new(0).await;
+                    }
+                });
+            }
         }
         let session = Rc::new_cyclic(|me: &Weak<Session>| {
             let me = me.clone();
@@ -89,6 +104,12 @@ mod browser {
             // No Web Locks or no BroadcastChannel: this tab streams on its own.
             lead();
         }
+    }
+
+    fn publish_cached(state: UiState, events: Vec<Cached>) {
+        state.publish(
+            events.into_iter().map(|(id, json, warnings)| Incoming::Event { id, json, warnings }).collect(),
+        );
     }
 
     impl Session {
@@ -145,7 +166,9 @@ mod browser {
             if cache && let Some(writer) = &self.cache {
                 for item in &items {
                     match item {
-                        Incoming::Event { id, json } => writer.queue(*id, Arc::clone(json)),
+                        Incoming::Event { id, json, warnings } => {
+                            writer.queue((*id, Arc::clone(json), *warnings))
+                        }
                         Incoming::Cleared => writer.clear(),
                         _ => {}
                     }
@@ -181,15 +204,21 @@ mod browser {
 
         /// Sends tab `to` what this tab holds after `after`, a page per task.
         fn sync(self: &Rc<Self>, to: String, after: Option<EventId>) {
-            let rows: Vec<(EventId, Arc<str>)> = self.state.view.with_untracked(|view| {
-                view.rows_after(after).map(|row| (row.id(), Arc::clone(row.json()))).collect()
+            let rows: Vec<Incoming> = self.state.view.with_untracked(|view| {
+                view.rows_after(after)
+                    .map(|row| Incoming::Event {
+                        id: row.id(),
+                        json: Arc::clone(row.json()),
+                        warnings: row.warnings,
+                    })
+                    .collect()
             });
             let session = Rc::clone(self);
             leptos::task::spawn_local(async move {
                 for page in rows.chunks(SYNC_PAGE) {
                     let mut text = String::new();
-                    for (id, json) in page {
-                        Incoming::Event { id: *id, json: Arc::clone(json) }.to_frame().encode_into(&mut text);
+                    for row in page {
+                        row.to_frame().encode_into(&mut text);
                     }
                     session.send(&Relay::Sync { to: &to, frames: &text });
                     gloo_timers::future::TimeoutFuture::new(0).await;

@@ -3,10 +3,11 @@
 //! capped at [`crate::client::ui::TAB_CAPACITY`] (oldest out), cleared on `cleared`. Browser only.
 
 #[cfg(feature = "hydrate")]
-pub use browser::{Cache, CacheWriter};
+pub use browser::{Cache, CacheWriter, Cached};
 
 #[cfg(feature = "hydrate")]
 mod browser {
+    use crate::core::cloudevent::lint::RuleSet;
     use crate::core::id::EventId;
     use rexie::{KeyRange, ObjectStore, Rexie, TransactionMode};
     use std::cell::RefCell;
@@ -16,8 +17,10 @@ mod browser {
 
     const DATABASE: &str = "cloudevent-player";
     const STORE: &str = "events";
-    /// Writes wait this long so a burst becomes one transaction.
+    /// Writes wait this long so a burst becomes few transactions.
     const WRITE_DELAY_MS: u32 = 250;
+    /// Records per transaction (and per task).
+    const WRITE_CHUNK: usize = 200;
 
     /// An open database. Cheap to clone.
     #[derive(Clone)]
@@ -32,18 +35,25 @@ mod browser {
         key.into()
     }
 
-    fn record(id: EventId, json: &str) -> JsValue {
+    /// An event as the cache keeps it: history id, JSON as received, the rules it breaks.
+    pub type Cached = (EventId, Arc<str>, RuleSet);
+
+    fn record((id, json, warnings): &Cached) -> JsValue {
         let object = js_sys::Object::new();
-        let _ = js_sys::Reflect::set(&object, &"key".into(), &key(id));
+        let _ = js_sys::Reflect::set(&object, &"key".into(), &key(*id));
         let _ = js_sys::Reflect::set(&object, &"json".into(), &JsValue::from_str(json));
+        if !warnings.is_empty() {
+            let _ = js_sys::Reflect::set(&object, &"warnings".into(), &JsValue::from_str(&warnings.to_ids()));
+        }
         object.into()
     }
 
-    fn read(record: &JsValue) -> Option<(EventId, String)> {
+    fn read(record: &JsValue) -> Option<Cached> {
         let key: js_sys::Array = js_sys::Reflect::get(record, &"key".into()).ok()?.into();
         let id = EventId::new(key.get(0).as_f64()? as u64, key.get(1).as_f64()? as u64);
         let json = js_sys::Reflect::get(record, &"json".into()).ok()?.as_string()?;
-        Some((id, json))
+        let warnings = js_sys::Reflect::get(record, &"warnings".into()).ok().and_then(|w| w.as_string());
+        Some((id, json.into(), warnings.as_deref().map(RuleSet::parse).unwrap_or_default()))
     }
 
     impl Cache {
@@ -64,11 +74,29 @@ mod browser {
             }
         }
 
-        /// Every cached event, oldest first.
-        pub async fn load(&self) -> Vec<(EventId, String)> {
+        /// The keys of every cached event, oldest first: cheap next to the events, and what
+        /// splits the cache into the newest page and chunks of the rest.
+        pub async fn keys(&self) -> Vec<JsValue> {
             let result = async {
                 let tx = self.db.transaction(&[STORE], TransactionMode::ReadOnly)?;
-                let records = tx.store(STORE)?.get_all(None, None).await?;
+                tx.store(STORE)?.get_all_keys(None, None).await
+            };
+            result.await.unwrap_or_else(|e| {
+                leptos::logging::warn!("reading the event cache failed: {e}");
+                Vec::new()
+            })
+        }
+
+        /// The cached events from key `from` up to key `to` (left out; `None`: to the newest),
+        /// oldest first.
+        pub async fn range(&self, from: &JsValue, to: Option<&JsValue>) -> Vec<Cached> {
+            let result = async {
+                let range = match to {
+                    Some(to) => KeyRange::bound(from, to, Some(false), Some(true))?,
+                    None => KeyRange::lower_bound(from, Some(false))?,
+                };
+                let tx = self.db.transaction(&[STORE], TransactionMode::ReadOnly)?;
+                let records = tx.store(STORE)?.get_all(Some(range), None).await?;
                 Ok::<_, rexie::Error>(records.iter().filter_map(read).collect())
             };
             result.await.unwrap_or_else(|e| {
@@ -78,14 +106,10 @@ mod browser {
         }
 
         /// Stores `events` in one transaction, then drops the oldest beyond `capacity`.
-        pub async fn write(
-            &self,
-            events: &[(EventId, Arc<str>)],
-            capacity: usize,
-        ) -> Result<(), rexie::Error> {
+        pub async fn write(&self, events: &[Cached], capacity: usize) -> Result<(), rexie::Error> {
             let tx = self.db.transaction(&[STORE], TransactionMode::ReadWrite)?;
             let store = tx.store(STORE)?;
-            store.put_all(events.iter().map(|(id, json)| (record(*id, json), None))).await?;
+            store.put_all(events.iter().map(|event| (record(event), None))).await?;
             let count = store.count(None).await? as usize;
             if count > capacity {
                 let excess = u32::try_from(count - capacity).unwrap_or(u32::MAX);
@@ -118,7 +142,7 @@ mod browser {
 
     #[derive(Default)]
     struct WriterState {
-        queued: Vec<(EventId, Arc<str>)>,
+        queued: Vec<Cached>,
         clear: bool,
         scheduled: bool,
     }
@@ -128,9 +152,9 @@ mod browser {
             Self { cache, capacity, state: Rc::default() }
         }
 
-        /// Queues an event's JSON (shared with its row, not copied).
-        pub fn queue(&self, id: EventId, json: Arc<str>) {
-            self.state.borrow_mut().queued.push((id, json));
+        /// Queues an event (its JSON shared with its row, not copied).
+        pub fn queue(&self, event: Cached) {
+            self.state.borrow_mut().queued.push(event);
             self.schedule();
         }
 
@@ -143,25 +167,34 @@ mod browser {
             self.schedule();
         }
 
+        /// One writer at a time, so a clear never lands between the chunks of an earlier write.
+        /// Each chunk is its own transaction and task: a burst's thousands of records would
+        /// otherwise be one long task.
         fn schedule(&self) {
             if std::mem::replace(&mut self.state.borrow_mut().scheduled, true) {
                 return;
             }
             let writer = self.clone();
             leptos::task::spawn_local(async move {
-                gloo_timers::future::TimeoutFuture::new(WRITE_DELAY_MS).await;
-                let (events, clear) = {
-                    let mut state = writer.state.borrow_mut();
-                    state.scheduled = false;
-                    (std::mem::take(&mut state.queued), std::mem::take(&mut state.clear))
-                };
-                if clear && let Err(e) = writer.cache.clear().await {
-                    leptos::logging::warn!("clearing the event cache failed: {e}");
-                }
-                if !events.is_empty()
-                    && let Err(e) = writer.cache.write(&events, writer.capacity).await
-                {
-                    leptos::logging::warn!("writing {} events to the cache failed: {e}", events.len());
+                loop {
+                    gloo_timers::future::TimeoutFuture::new(WRITE_DELAY_MS).await;
+                    let (events, clear) = {
+                        let mut state = writer.state.borrow_mut();
+                        if state.queued.is_empty() && !state.clear {
+                            state.scheduled = false;
+                            return;
+                        }
+                        (std::mem::take(&mut state.queued), std::mem::take(&mut state.clear))
+                    };
+                    if clear && let Err(e) = writer.cache.clear().await {
+                        leptos::logging::warn!("clearing the event cache failed: {e}");
+                    }
+                    for chunk in events.chunks(WRITE_CHUNK) {
+                        if let Err(e) = writer.cache.write(chunk, writer.capacity).await {
+                            leptos::logging::warn!("writing {} events to the cache failed: {e}", chunk.len());
+                        }
+                        gloo_timers::future::TimeoutFuture::new(0).await;
+                    }
                 }
             });
         }

@@ -1,7 +1,9 @@
 //! The one UI context, [`UiState`]: signals every component shares, and the one place frames
 //! become state ([`UiState::publish`], a thin shell around the core reducer).
 
+use crate::client::dom;
 use crate::client::stream::StreamStatus;
+use crate::core::cloudevent::lint::{Rule, RuleSet};
 use crate::core::compose::Draft;
 use crate::core::id::EventId;
 use crate::core::view::{EventView, Incoming, RejectionList};
@@ -11,6 +13,9 @@ use leptos::prelude::*;
 pub const TAB_CAPACITY: usize = 50_000;
 /// Rejections the rejected lane keeps, like the server.
 pub const REJECTION_CAPACITY: usize = 1000;
+
+/// localStorage key of the rules muted in this browser (their ids, space-separated).
+const MUTED_KEY: &str = "cep-muted-rules";
 
 /// Which list the main area shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,6 +50,8 @@ pub struct UiState {
     pub menu_open: RwSignal<bool>,
     /// The keyboard shortcuts dialog is open.
     pub shortcuts: RwSignal<bool>,
+    /// Warning rules muted in this browser: no badge counts them.
+    pub muted: RwSignal<RuleSet>,
 }
 
 impl UiState {
@@ -63,6 +70,7 @@ impl UiState {
             compose: RwSignal::new(None),
             menu_open: RwSignal::new(false),
             shortcuts: RwSignal::new(false),
+            muted: RwSignal::new(dom::load(MUTED_KEY).as_deref().map(RuleSet::parse).unwrap_or_default()),
         };
         provide_context(state);
         state
@@ -77,13 +85,23 @@ impl UiState {
         for skipped in &applied.skipped {
             leptos::logging::warn!("skipping {skipped}");
         }
-        if !applied.rejected.is_empty() {
-            self.rejections
-                .update(|list| applied.rejected.into_iter().for_each(|summary| list.push(summary)));
+        if applied.cleared || !applied.rejected.is_empty() {
+            self.rejections.update(|list| {
+                if applied.cleared {
+                    list.clear();
+                }
+                applied.rejected.into_iter().for_each(|summary| list.push(summary));
+            });
         }
         if applied.shown > 0 && !self.at_top.get_untracked() {
             self.unseen.update(|n| *n += applied.shown);
         }
+    }
+
+    /// Mutes or unmutes `rule` in this browser (kept in localStorage).
+    pub fn mute(&self, rule: Rule, mute: bool) {
+        self.muted.update(|muted| if mute { muted.insert(rule) } else { muted.remove(rule) });
+        dom::save(MUTED_KEY, &self.muted.get_untracked().to_ids());
     }
 
     /// Sets the connection status unless it is unchanged, so the light and its tooltip re-render

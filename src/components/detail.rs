@@ -3,9 +3,10 @@
 
 use crate::client::api::fetch_envelope;
 use crate::client::dom::origin;
-use crate::client::ui::use_ui;
+use crate::client::ui::{UiState, use_ui};
 use crate::components::copy_button::CopyButton;
-use crate::core::cloudevent::{CloudEvent, Mode};
+use crate::core::cloudevent::lint::Rule;
+use crate::core::cloudevent::{CloudEvent, Mode, Warning};
 use crate::core::compose::Draft;
 use crate::core::curl::to_curl;
 use crate::core::data_view::DataView;
@@ -23,7 +24,7 @@ pub fn DetailPane() -> impl IntoView {
     Effect::new(move |_| {
         let Some(id) = ui.selected.get() else { return };
         leptos::task::spawn_local(async move {
-            let result = fetch_envelope(id).await;
+            let result = load_envelope(id).await;
             // Only if the user has not moved on meanwhile.
             if ui.selected.get_untracked() == Some(id) {
                 envelope.set(Some((id, result)));
@@ -62,6 +63,12 @@ pub fn DetailPane() -> impl IntoView {
             }}
         </aside>
     }
+}
+
+/// The envelope's reader (its serde code) is part of the detail's module, not the first page.
+#[lazy]
+async fn load_envelope(id: EventId) -> Result<Envelope, String> {
+    fetch_envelope(id).await
 }
 
 fn text_of(value: &Value) -> String {
@@ -178,13 +185,42 @@ fn EventDetail(
     }
 }
 
+/// One warning: its rule id, what the event does, the spec's words, and muting the rule in this
+/// browser (a muted rule stays listed here, but no badge counts it).
+fn warning_item(ui: UiState, warning: Warning) -> impl IntoView {
+    let rule = Rule::parse(&warning.rule);
+    let muted = move || rule.is_some_and(|rule| ui.muted.get().contains(rule));
+    let id = warning.rule;
+    let data_rule = id.clone();
+    view! {
+        <li class:muted-rule=muted data-testid="warning" data-rule=data_rule>
+            <code class="rule-id">{id}</code>
+            {move || muted().then_some(" (muted)")}
+            " "
+            {warning.message}
+            {rule.map(|rule| view! {
+                <span class="rule-reason small muted">{rule.reason()}</span>
+                <button
+                    type="button"
+                    class="link-button"
+                    data-testid="mute-rule"
+                    on:click=move |_| ui.mute(rule, !muted())
+                >
+                    {move || if muted() { "Unmute this rule" } else { "Mute this rule in this browser" }}
+                </button>
+            })}
+        </li>
+    }
+}
+
 /// Mode, arrival time, warnings, headers and raw body as the server received them (the
 /// envelope of `GET /api/events/{id}`).
 #[component]
 fn Received(envelope: Envelope) -> impl IntoView {
     let Envelope { mode, received_at, duplicate_of, warnings, request, .. } = envelope;
     let has_warnings = !warnings.is_empty();
-    let warnings = warnings.into_iter().map(|w| view! { <li>{w.message}</li> }).collect_view();
+    let ui = use_ui();
+    let warnings = warnings.into_iter().map(|w| warning_item(ui, w)).collect_view();
     let headers = request
         .headers
         .iter()
@@ -198,7 +234,6 @@ fn Received(envelope: Envelope) -> impl IntoView {
     let truncated = request.body_truncated.then(|| format!("first 64 KiB of {} bytes", request.body_size));
     let summary = format!("{} {} at {received_at}", request.method, request.path);
     // The original is a click away (while this tab holds it).
-    let ui = use_ui();
     let duplicate = duplicate_of.map(|original| {
         view! {
             " · duplicate of "

@@ -48,6 +48,9 @@ pub fn EventList(filter: RwSignal<Filter>) -> impl IntoView {
         viewport::window(total.get(), row_height.get(), scroll_top.get(), height.get(), OVERSCAN)
     });
     let rows = move || {
+        // Muting a rule, or an older copy that makes a row a duplicate, rebuilds the rows it
+        // changes (their key includes both), so badges are plain markup, not reactive per row.
+        ui.muted.track();
         let w = window.get();
         ui.view.with(|v| v.shown_slice(w.first, w.count))
     };
@@ -217,7 +220,7 @@ pub fn EventList(filter: RwSignal<Filter>) -> impl IntoView {
                 <div aria-hidden="true" style=move || format!("height: {}px", window.get().top_px)></div>
                 <For
                     each=rows
-                    key=|row| row.id()
+                    key=move |row| (row.id(), ui.muted.get_untracked(), row.is_duplicate())
                     children=move |row| view! { <EventRow row active /> }
                 />
                 <div aria-hidden="true" style=move || format!("height: {}px", window.get().bottom_px)></div>
@@ -254,6 +257,7 @@ fn EventRow(row: Arc<Row>, active: RwSignal<Option<EventId>>) -> impl IntoView {
     let legacy = event.specversion() != "1.0";
     let gap = row.gap_before.clone();
     let has_gap = gap.is_some();
+    let counted = row.warnings.without(ui.muted.get_untracked());
     // Rows above it come and go as events arrive, so its place is read, not fixed.
     let row_index = move || ui.view.with(|v| v.shown_index(id)).map(|i| i + 2);
     view! {
@@ -280,8 +284,16 @@ fn EventRow(row: Arc<Row>, active: RwSignal<Option<EventId>>) -> impl IntoView {
             <span class="cell id" role="gridcell" data-testid="row-id">{event.id().to_owned()}</span>
             <span class="cell badges" role="gridcell">
                 {gap.map(|text| view! { <span class="badge badge-alert" data-testid="gap-marker" title=text.clone()>"gap"</span> })}
-                {row.duplicate.then(|| view! { <span class="badge badge-warn" title="Same source and id as an earlier event">"dup"</span> })}
+                {row.is_duplicate().then(|| view! { <span class="badge badge-warn" title="Same source and id as an earlier event">"dup"</span> })}
                 {legacy.then(|| view! { <span class="badge" title="CloudEvents 0.3, shown with 1.0 names">"0.3"</span> })}
+                {(!counted.is_empty()).then(|| {
+                    let title = format!("Warnings: {}", counted.to_ids());
+                    view! {
+                        <span class="badge badge-warn" data-testid="warning-badge" title=title.clone() aria-label=title>
+                            {format!("⚠ {}", counted.len())}
+                        </span>
+                    }
+                })}
             </span>
         </div>
     }

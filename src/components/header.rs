@@ -18,10 +18,16 @@ pub fn Header(theme: UseThemeReturn) -> impl IntoView {
         Theme::Dark => "Light theme",
     };
     let count = move || ui.view.with(|v| v.len());
+    // Past the tab's capacity the oldest go; the counter says how many arrived all the same.
+    let evicted = move || ui.view.with(|v| v.evicted());
+    let arrived = move || {
+        let evicted = evicted();
+        (evicted > 0).then(|| format!(" (of {} received)", count() as u64 + evicted))
+    };
     let rejected = move || ui.rejections.with(|r| r.len());
     let (clear_error, set_clear_error) = signal(None::<String>);
     let clear = move |_| {
-        if confirm("Clear every event from the player? Every open tab is cleared too.") {
+        if confirm("Clear every event and rejected request from the player? Every open tab is cleared too.") {
             leptos::task::spawn_local(async move {
                 set_clear_error.set(clear_history().await.err());
             });
@@ -40,9 +46,10 @@ pub fn Header(theme: UseThemeReturn) -> impl IntoView {
                 <span class="brand-name">"CloudEvent Player"</span>
             </h1>
             <ConnectionLight />
-            <span class="counter" data-testid="event-count" title="Events held by this tab">
+            <span class="counter" data-testid="event-count" title="Events held by this tab, and received when more arrived than it holds">
                 <strong>{count}</strong>
                 " events"
+                <span data-testid="event-received">{arrived}</span>
             </span>
             <button
                 type="button"

@@ -3,7 +3,6 @@
 
 use crate::core::cloudevent::{CloudEvent, Mode, Warning};
 use crate::core::id::EventId;
-#[cfg(not(feature = "hydrate"))]
 use crate::core::lab::DeliveryRecord;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -63,10 +62,7 @@ pub struct Envelope {
     pub event: CloudEvent,
     /// The request it came in, as received (one allocation shared by every event of a batch).
     pub request: Arc<RequestRecord>,
-    /// The answer this delivery got and its attempt number (the delivery lab, DESIGN §11). Not in
-    /// the browser build until the page shows it: the page's bundle is at its budget, and serde
-    /// skips the member it does not know.
-    #[cfg(not(feature = "hydrate"))]
+    /// The answer this delivery got and its attempt number (the delivery lab, DESIGN §11).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivery: Option<DeliveryRecord>,
 }

@@ -717,7 +717,11 @@ mod tests {
             received_at: "2026-12-02T00:00:00.000Z".into(),
             mode: Mode::Binary,
             duplicate_of: Some(id(2, 0)),
-            warnings: vec![Warning { attribute: Some("source".into()), message: "relative".into() }],
+            warnings: vec![Warning {
+                rule: "source-absolute".into(),
+                attribute: Some("source".into()),
+                message: "relative".into(),
+            }],
             event: event(),
             request: Arc::new(request),
             delivery: None,
@@ -728,7 +732,7 @@ mod tests {
             json!({"events": [{
                 "id": "3-0", "received_at": "2026-12-02T00:00:00.000Z", "mode": "binary",
                 "duplicate_of": "2-0",
-                "warnings": [{"attribute": "source", "message": "relative"}],
+                "warnings": [{"rule": "source-absolute", "attribute": "source", "message": "relative"}],
                 "event": {"specversion": "1.0", "id": "a1", "source": "/s", "type": "t"},
                 "request": {"method": "POST", "path": "/events", "headers": [["ce-id", "a1"]],
                             "body_size": 0, "body_truncated": false}

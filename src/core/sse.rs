@@ -24,18 +24,29 @@ pub struct Frame {
     pub id: Option<String>,
     /// The `retry` field of this event (reconnection time in milliseconds), if it had a valid one.
     pub retry: Option<u64>,
+    /// The `warnings` field: the player's own, on `cloudevent` frames, the ids of the SHOULD-level
+    /// rules the event breaks. Other clients ignore it, as WHATWG §9.2.6 has them ignore any field
+    /// they do not know; the event's `data` stays exactly as stored.
+    pub warnings: Option<String>,
 }
 
 impl Frame {
     /// An event of type `event` carrying `data`.
     pub fn new(event: &str, data: impl Into<String>) -> Self {
-        Self { event: Some(event.to_owned()), data: data.into(), id: None, retry: None }
+        Self { event: Some(event.to_owned()), data: data.into(), ..Self::default() }
     }
 
     /// Sets the event id, which the client sends back as `Last-Event-ID` to resume after it.
     #[must_use]
     pub fn with_id(mut self, id: impl Into<String>) -> Self {
         self.id = Some(id.into());
+        self
+    }
+
+    /// Sets the `warnings` field; an empty list writes none.
+    #[must_use]
+    pub fn with_warnings(mut self, ids: impl Into<String>) -> Self {
+        self.warnings = Some(ids.into()).filter(|ids| !ids.is_empty());
         self
     }
 
@@ -69,6 +80,9 @@ impl Frame {
         if let Some(event) = self.event.as_deref().filter(|e| !e.is_empty()) {
             write_field(out, "event", event, |c| matches!(c, '\r' | '\n'));
         }
+        if let Some(warnings) = &self.warnings {
+            write_field(out, "warnings", warnings, |c| matches!(c, '\r' | '\n'));
+        }
         if let Some(retry) = self.retry {
             // Writing to a String cannot fail.
             let _ = writeln!(out, "retry: {retry}");
@@ -93,6 +107,7 @@ impl Frame {
     fn is_retry_only(&self) -> bool {
         self.retry.is_some()
             && self.id.is_none()
+            && self.warnings.is_none()
             && self.event.as_deref().is_none_or(str::is_empty)
             && self.data.is_empty()
     }
@@ -139,6 +154,8 @@ pub struct Parser {
     id: Option<String>,
     /// The valid `retry` field of the current block, if any.
     block_retry: Option<u64>,
+    /// The `warnings` field of the current block, if any.
+    warnings: Option<String>,
     /// WHATWG "last event ID string": the id buffer as of the last blank line.
     last_event_id: String,
     /// WHATWG "reconnection time", once the stream set one.
@@ -286,6 +303,7 @@ impl Parser {
             // An id containing NUL is ignored: it could not travel back in a `Last-Event-ID` header.
             b"id" if !value.contains(&0) => self.id = Some(String::from_utf8_lossy(value).into_owned()),
             // Only ASCII digits are a valid retry; anything else (or a value past u64) is ignored.
+            b"warnings" => self.warnings = Some(String::from_utf8_lossy(value).into_owned()),
             b"retry" if !value.is_empty() && value.iter().all(u8::is_ascii_digit) => {
                 if let Some(millis) = std::str::from_utf8(value).ok().and_then(|v| v.parse().ok()) {
                     self.retry = Some(millis);
@@ -304,13 +322,14 @@ impl Parser {
         }
         let id = self.id.take();
         let retry = self.block_retry.take();
+        let warnings = self.warnings.take();
         if self.data.is_empty() {
             self.event.clear();
             return;
         }
         self.data.pop();
         let event = Some(mem::take(&mut self.event)).filter(|e| !e.is_empty());
-        on_frame(Frame { event, data: mem::take(&mut self.data), id, retry });
+        on_frame(Frame { event, data: mem::take(&mut self.data), id, retry, warnings });
     }
 }
 
@@ -660,6 +679,18 @@ data\rdata: \xF0\x9F\x98\x80\xFF\r\n\rid: 2\0\nfoo\nevent: e\n\n\r\nid: 3\ndata:
     }
 
     #[test]
+    fn the_warnings_field_travels_with_its_frame_and_no_further() {
+        let frame =
+            Frame::new("cloudevent", "{}").with_id("1-0").with_warnings("source-absolute type-prefix");
+        let text = frame.encode();
+        assert_eq!(text, "id: 1-0\nevent: cloudevent\nwarnings: source-absolute type-prefix\ndata: {}\n\n");
+        let next = Frame::new("cloudevent", "{}").with_id("2-0");
+        let parsed = parse(format!("{text}{}", next.encode()).as_bytes());
+        assert_eq!(parsed, [frame, next]);
+        assert_eq!(Frame::new("cloudevent", "{}").with_warnings("").warnings, None);
+    }
+
+    #[test]
     fn encoded_frames_survive_every_split_point() {
         let frames = [
             Frame::default().with_retry(3000),
@@ -684,8 +715,9 @@ data\rdata: \xF0\x9F\x98\x80\xFF\r\n\rid: 2\0\nfoo\nevent: e\n\n\r\nid: 3\ndata:
     fn frame() -> impl Strategy<Value = Frame> {
         let data = any::<String>().prop_map(|d| d.replace("\r\n", "\n").replace('\r', "\n"));
         let event = proptest::option::of(field_value().prop_filter("empty means message", |e| !e.is_empty()));
-        (event, data, proptest::option::of(field_value()), proptest::option::of(any::<u64>()))
-            .prop_map(|(event, data, id, retry)| Frame { event, data, id, retry })
+        let (id, warnings) = (proptest::option::of(field_value()), proptest::option::of(field_value()));
+        (event, data, id, proptest::option::of(any::<u64>()), warnings)
+            .prop_map(|(event, data, id, retry, warnings)| Frame { event, data, id, retry, warnings })
     }
 
     /// Splits `bytes` at the given points (taken modulo its length).
@@ -736,7 +768,9 @@ data\rdata: \xF0\x9F\x98\x80\xFF\r\n\rid: 2\0\nfoo\nevent: e\n\n\r\nid: 3\ndata:
             points in proptest::collection::vec(any::<usize>(), 0..8),
         ) {
             let bytes: String = frames.iter().map(Frame::encode).collect();
-            let retry_only = |f: &&Frame| f.retry.is_some() && f.id.is_none() && f.event.is_none() && f.data.is_empty();
+            let retry_only = |f: &&Frame| {
+                f.retry.is_some() && f.id.is_none() && f.event.is_none() && f.data.is_empty() && f.warnings.is_none()
+            };
             let expected: Vec<Frame> = frames.iter().filter(|f| !retry_only(f)).cloned().collect();
             let (parsed, last_id, retry, _) = run(&chunks(bytes.as_bytes(), &points));
             prop_assert_eq!(parsed, expected);

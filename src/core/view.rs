@@ -2,6 +2,7 @@
 //! current filter shows, kept up to date incrementally so a burst costs O(new events); and the
 //! rejected lane's list of summaries, with how a refused request is put into words.
 
+use crate::core::cloudevent::lint::RuleSet;
 use crate::core::cloudevent::{CloudEvent, ValidationError};
 use crate::core::envelope::{MAX_RECORDED_BODY, MAX_RECORDED_HEADERS, RequestRecord};
 use crate::core::expression::EventPredicate;
@@ -12,15 +13,19 @@ use crate::core::rejection::{Rejection, RejectionSummary};
 use crate::core::sse::Frame;
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// One event as the list shows it.
 #[derive(Debug)]
 pub struct Row {
     pub item: Searchable,
-    /// Another event with the same `source` and `id` arrived earlier (a producer's retry).
-    pub duplicate: bool,
+    /// Another event with the same `source` and `id` is older (a producer's retry). Set later
+    /// when an older copy arrives after it (a cache loaded newest first, a relay).
+    duplicate: AtomicBool,
     /// Events before this one could not be delivered (a `gap` frame): what to tell the user.
     pub gap_before: Option<String>,
+    /// The SHOULD-level rules the event breaks, for the warning badge.
+    pub warnings: RuleSet,
 }
 
 impl Row {
@@ -30,6 +35,11 @@ impl Row {
 
     pub fn event(&self) -> &CloudEvent {
         &self.item.event
+    }
+
+    /// Another held event with the same `source` and `id` is older: a producer's retry.
+    pub fn is_duplicate(&self) -> bool {
+        self.duplicate.load(Ordering::Relaxed)
     }
 
     /// The event's JSON as received: what the cache stores and other tabs are sent.
@@ -42,8 +52,8 @@ impl Row {
 /// cache. Events keep the JSON they arrived as, shared by the row, the cache and relays.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Incoming {
-    /// A `cloudevent` frame: the history id and the event's JSON.
-    Event { id: EventId, json: Arc<str> },
+    /// A `cloudevent` frame: the history id, the event's JSON and the rules it breaks.
+    Event { id: EventId, json: Arc<str>, warnings: RuleSet },
     /// The history was cleared.
     Cleared,
     /// A refused ingest request.
@@ -63,7 +73,8 @@ impl Incoming {
             FrameKind::CloudEvent => {
                 let id = frame.id.as_deref().and_then(|id| id.parse().ok());
                 let id = id.ok_or("a `cloudevent` frame without a valid id")?;
-                Incoming::Event { id, json: frame.data.into() }
+                let warnings = frame.warnings.as_deref().map(RuleSet::parse).unwrap_or_default();
+                Incoming::Event { id, json: frame.data.into(), warnings }
             }
             FrameKind::Cleared => Incoming::Cleared,
             FrameKind::Rejected => {
@@ -77,14 +88,22 @@ impl Incoming {
     /// Back to its `/stream` frame, to relay it to another tab in the stream's own format.
     pub fn to_frame(&self) -> Frame {
         match self {
-            Incoming::Event { id, json } => {
-                Frame::new(FrameKind::CloudEvent.as_str(), &**json).with_id(id.to_string())
-            }
+            Incoming::Event { id, json, warnings } => Frame::new(FrameKind::CloudEvent.as_str(), &**json)
+                .with_id(id.to_string())
+                .with_warnings(warnings.to_ids()),
             Incoming::Cleared => Frame::new(FrameKind::Cleared.as_str(), "{}"),
             Incoming::Rejected(summary) => FrameKind::Rejected.frame(&**summary),
             Incoming::Gap(gap) => FrameKind::Gap.frame(gap),
         }
     }
+}
+
+/// The held copies of one `source` + `id`.
+#[derive(Debug, Clone, Copy)]
+struct Copies {
+    count: u32,
+    /// The oldest copy's history id: the original, which is no duplicate.
+    oldest: EventId,
 }
 
 /// What applying frames changed beyond the [`EventView`] itself.
@@ -96,6 +115,8 @@ pub struct Applied {
     pub rejected: Vec<RejectionSummary>,
     /// Events whose JSON was not a valid CloudEvent, skipped with these messages.
     pub skipped: Vec<String>,
+    /// The history was cleared: the rejected lane empties too (`rejected` holds only what came after).
+    pub cleared: bool,
 }
 
 /// Rows held by one tab, oldest first, at most `capacity`.
@@ -106,11 +127,14 @@ pub struct EventView {
     capacity: usize,
     filter: Filter,
     matcher: Matcher,
-    /// Digest of `CloudEvent::duplicate_key` -> rows held with that key (a hash, not two strings per event).
-    keys: HashMap<u64, u32>,
+    /// Digest of `CloudEvent::duplicate_key` (a hash, not two strings per event) -> the rows held
+    /// with that key.
+    keys: HashMap<u64, Copies>,
     last_id: Option<EventId>,
     /// Events added since the page loaded (not reduced by eviction).
     received: u64,
+    /// Rows dropped for room since the last clear: what arrived but is no longer held.
+    evicted: u64,
     /// A gap reported before the next new event; attached to that event's row.
     pending_gap: Option<String>,
     gaps: usize,
@@ -137,6 +161,7 @@ impl EventView {
             keys: HashMap::new(),
             last_id: None,
             received: 0,
+            evicted: 0,
             pending_gap: None,
             gaps: 0,
             cleared_through: None,
@@ -147,7 +172,7 @@ impl EventView {
     /// or older (a cache load, a relay from another tab or a replay arriving after live events).
     /// An id already held is ignored, so overlapping sources never show an event twice.
     /// Returns whether the filter shows it.
-    pub fn push(&mut self, id: EventId, event: CloudEvent, json: Arc<str>) -> bool {
+    pub fn push(&mut self, id: EventId, event: CloudEvent, json: Arc<str>, warnings: RuleSet) -> bool {
         if self.cleared_through.is_some_and(|cleared| id <= cleared) {
             return false;
         }
@@ -166,10 +191,14 @@ impl EventView {
             self.last_id = Some(id);
         }
         self.received += 1;
-        let seen = self.keys.entry(event.duplicate_key().digest()).or_insert(0);
-        *seen += 1;
+        let duplicate = self.count_copy(event.duplicate_key().digest(), id);
         let gap_before = if newest { self.pending_gap.take() } else { None };
-        let row = Arc::new(Row { duplicate: *seen > 1, gap_before, item: Searchable::new(id, event, json) });
+        let row = Arc::new(Row {
+            duplicate: AtomicBool::new(duplicate),
+            gap_before,
+            warnings,
+            item: Searchable::new(id, event, json),
+        });
         let shown = self.matcher.matches(&row.item);
         if shown {
             let at = if newest { self.shown.len() } else { self.shown.partition_point(|r| r.id() < id) };
@@ -188,13 +217,15 @@ impl EventView {
         let mut applied = Applied::default();
         for item in items {
             match item {
-                Incoming::Event { id, json } => match serde_json::from_str::<CloudEvent>(&json) {
-                    Ok(event) => applied.shown += usize::from(self.push(id, event, json)),
+                Incoming::Event { id, json, warnings } => match serde_json::from_str::<CloudEvent>(&json) {
+                    Ok(event) => applied.shown += usize::from(self.push(id, event, json, warnings)),
                     Err(e) => applied.skipped.push(format!("event {id}: {e}")),
                 },
                 Incoming::Cleared => {
                     self.clear();
                     applied.shown = 0;
+                    applied.rejected.clear();
+                    applied.cleared = true;
                 }
                 Incoming::Rejected(summary) => applied.rejected.push(*summary),
                 Incoming::Gap(gap) => self.mark_gap(gap_text(&gap)),
@@ -220,15 +251,32 @@ impl EventView {
         self.pending_gap.as_deref()
     }
 
+    /// Counts a held copy of `key` with history id `id`; whether it is a duplicate, i.e. an older
+    /// copy is held. A copy older than every held one becomes the original, and the one that was
+    /// is now a duplicate.
+    fn count_copy(&mut self, key: u64, id: EventId) -> bool {
+        let copies = self.keys.entry(key).or_insert(Copies { count: 0, oldest: id });
+        copies.count += 1;
+        if copies.count == 1 || id > copies.oldest {
+            return copies.count > 1;
+        }
+        let was_original = std::mem::replace(&mut copies.oldest, id);
+        if let Some(row) = self.get(was_original) {
+            row.duplicate.store(true, Ordering::Relaxed);
+        }
+        false
+    }
+
     fn evict_oldest(&mut self) {
         let Some(oldest) = self.rows.pop_front() else { return };
+        self.evicted += 1;
         if self.shown.front().is_some_and(|s| Arc::ptr_eq(s, &oldest)) {
             self.shown.pop_front();
         }
         let key = oldest.event().duplicate_key().digest();
-        if let Some(count) = self.keys.get_mut(&key) {
-            *count -= 1;
-            if *count == 0 {
+        if let Some(copies) = self.keys.get_mut(&key) {
+            copies.count -= 1;
+            if copies.count == 0 {
                 self.keys.remove(&key);
             }
         }
@@ -254,6 +302,7 @@ impl EventView {
         self.rows.clear();
         self.shown.clear();
         self.keys.clear();
+        self.evicted = 0;
         self.pending_gap = None;
         self.cleared_through = self.last_id;
     }
@@ -316,6 +365,12 @@ impl EventView {
     pub fn received(&self) -> u64 {
         self.received
     }
+
+    /// Events that arrived since the last clear but were dropped for newer ones (the tab holds
+    /// at most its capacity), so a counter can say how many arrived beyond what is held.
+    pub fn evicted(&self) -> u64 {
+        self.evicted
+    }
 }
 
 /// Refused ingest requests as the rejected lane shows them, newest first, at most `capacity`.
@@ -339,6 +394,11 @@ impl RejectionList {
         self.total += 1;
         self.items.push_front(Arc::new(summary));
         self.items.truncate(self.capacity);
+    }
+
+    /// Forgets every rejection (the history was cleared); the total counts on.
+    pub fn clear(&mut self) {
+        self.items.clear();
     }
 
     /// Newest first.
@@ -455,7 +515,7 @@ mod tests {
 
     fn push(view: &mut EventView, id: EventId, event: CloudEvent) -> bool {
         let json = event.to_json();
-        view.push(id, event, json.into())
+        view.push(id, event, json.into(), RuleSet::default())
     }
 
     /// A `rejected` frame's data through the stream reader's path into the list.
@@ -528,8 +588,31 @@ mod tests {
         let mut view = EventView::new(10);
         push(&mut view, EventId::new(1, 0), event("same", "t"));
         push(&mut view, EventId::new(2, 0), event("same", "t"));
-        assert!(!view.get(EventId::new(1, 0)).unwrap().duplicate);
-        assert!(view.get(EventId::new(2, 0)).unwrap().duplicate);
+        assert!(!view.get(EventId::new(1, 0)).unwrap().is_duplicate());
+        assert!(view.get(EventId::new(2, 0)).unwrap().is_duplicate());
+    }
+
+    #[test]
+    fn an_older_copy_arriving_late_is_the_original_and_the_newer_ones_are_duplicates() {
+        let mut view = EventView::new(10);
+        // Newest first, as a cache load shows the newest page before the rest.
+        push(&mut view, EventId::new(9, 0), event("same", "t"));
+        push(&mut view, EventId::new(5, 0), event("same", "t"));
+        push(&mut view, EventId::new(7, 0), event("same", "t"));
+        push(&mut view, EventId::new(1, 0), event("other", "t"));
+        let duplicate = |ms| view.get(EventId::new(ms, 0)).unwrap().is_duplicate();
+        assert_eq!([duplicate(5), duplicate(7), duplicate(9), duplicate(1)], [false, true, true, false]);
+    }
+
+    #[test]
+    fn counts_what_was_dropped_for_room_until_a_clear() {
+        let mut view = EventView::new(2);
+        for n in 1..=5 {
+            push(&mut view, EventId::new(n, 0), event(&n.to_string(), "t"));
+        }
+        assert_eq!((view.len(), view.evicted()), (2, 3));
+        view.clear();
+        assert_eq!(view.evicted(), 0);
     }
 
     #[test]
@@ -695,7 +778,7 @@ mod tests {
         assert!(view.is_empty());
         assert!(!push(&mut view, EventId::new(4, 0), event("old", "t")));
         assert!(push(&mut view, EventId::new(6, 0), event("a", "t")));
-        assert!(!view.get(EventId::new(6, 0)).unwrap().duplicate, "cleared rows are not originals");
+        assert!(!view.get(EventId::new(6, 0)).unwrap().is_duplicate(), "cleared rows are not originals");
     }
 
     fn event_json(id: &str, ty: &str) -> String {
@@ -705,7 +788,11 @@ mod tests {
     }
 
     fn incoming(ms: u64, id: &str) -> Incoming {
-        Incoming::Event { id: EventId::new(ms, 0), json: event_json(id, "t").into() }
+        Incoming::Event {
+            id: EventId::new(ms, 0),
+            json: event_json(id, "t").into(),
+            warnings: RuleSet::default(),
+        }
     }
 
     fn gap(missed: Option<u64>) -> Gap {
@@ -732,6 +819,30 @@ mod tests {
     }
 
     #[test]
+    fn a_clear_empties_the_rejected_lane_of_what_came_before_it() {
+        let mut view = EventView::new(10);
+        let before = rejection(1, 1, b"{}").summary();
+        let after = rejection(2, 1, b"{}").summary();
+        let applied = view.apply([
+            Incoming::Rejected(Box::new(before)),
+            Incoming::Cleared,
+            Incoming::Rejected(Box::new(after.clone())),
+        ]);
+        assert!(applied.cleared);
+        assert_eq!(applied.rejected, vec![after]);
+    }
+
+    #[test]
+    fn a_row_keeps_the_rules_its_frame_named() {
+        let mut view = EventView::new(10);
+        let mut frame = incoming(1, "a").to_frame().with_warnings("type-prefix some-future-rule");
+        frame.id = Some("1-0".into());
+        view.apply(Incoming::from_frame(frame).unwrap());
+        let row = view.get(EventId::new(1, 0)).unwrap();
+        assert_eq!(row.warnings.to_ids(), "type-prefix");
+    }
+
+    #[test]
     fn apply_marks_a_gap_on_the_next_event_and_hands_back_rejections() {
         let mut view = EventView::new(10);
         let summary = rejection(7, 1, b"{}").summary();
@@ -749,7 +860,11 @@ mod tests {
     #[test]
     fn apply_skips_json_that_is_not_a_valid_event() {
         let mut view = EventView::new(10);
-        let bad = Incoming::Event { id: EventId::new(1, 0), json: r#"{"id":"x"}"#.into() };
+        let bad = Incoming::Event {
+            id: EventId::new(1, 0),
+            json: r#"{"id":"x"}"#.into(),
+            warnings: RuleSet::default(),
+        };
         let applied = view.apply([bad, incoming(2, "ok")]);
         assert_eq!((applied.shown, applied.skipped.len(), view.len()), (1, 1, 1));
     }
@@ -765,8 +880,14 @@ mod tests {
     #[test]
     fn frames_round_trip_through_the_stream_format_for_relays() {
         let summary = rejection(4, 1, b"{}").summary();
+        let warned = Incoming::Event {
+            id: EventId::new(6, 0),
+            json: event_json("w", "t").into(),
+            warnings: RuleSet::parse("source-absolute name-length"),
+        };
         let items = vec![
             incoming(5, "a"),
+            warned,
             Incoming::Cleared,
             Incoming::Rejected(Box::new(summary)),
             Incoming::Gap(gap(Some(2))),

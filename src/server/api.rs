@@ -184,18 +184,19 @@ async fn get_event(
     Ok(Json(&entry.envelope).into_response())
 }
 
-/// `DELETE /api/events`: every tab gets `cleared`.
+/// `DELETE /api/events`: every tab gets `cleared`, and the rejected lane empties with the history.
 #[utoipa::path(
     delete,
     path = "/api/events",
     tag = "history",
     responses(
-        (status = 200, description = "The history is empty; every stream gets `cleared`", body = ClearedCount),
+        (status = 200, description = "The history and the kept rejections are empty, and the delivery lab's attempt counts start over; every stream gets `cleared`", body = ClearedCount),
         (status = 503, description = "`backend_unavailable`: the history backend is unreachable", body = ErrorBody),
     )
 )]
 async fn clear_events(State(state): State<AppState>) -> Result<Json<ClearedCount>> {
     let cleared = state.log.clear().await?;
+    state.rejections.clear();
     // A cleared history starts the delivery lab's attempt counts over too.
     state.lab.reset_attempts().await?;
     Ok(Json(ClearedCount { cleared }))

@@ -262,9 +262,11 @@ pub struct StreamFrame;
 impl StreamFrame {
     fn data(kind: FrameKind) -> (&'static str, &'static str) {
         match kind {
-            FrameKind::CloudEvent => {
-                ("CloudEvent", "A stored event; the frame's `id` is its history id (for `Last-Event-ID`)")
-            }
+            FrameKind::CloudEvent => (
+                "CloudEvent",
+                "A stored event; the frame's `id` is its history id (for `Last-Event-ID`). An event that \
+                     breaks SHOULD-level rules also has a `warnings:` field: their ids, space-separated",
+            ),
             FrameKind::Connected => ("Connected", "First frame of every connection"),
             FrameKind::Ping => ("Ping", "Keep-alive, every `ping_interval_ms`"),
             FrameKind::Gap => ("Gap", "Events this stream could not deliver (see `reason`)"),

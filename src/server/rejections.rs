@@ -50,6 +50,14 @@ impl Rejections {
         inner.next_id
     }
 
+    /// Forgets every kept rejection (`DELETE /api/events` clears the rejected lane with the
+    /// history); ids keep increasing.
+    pub fn clear(&self) {
+        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        inner.ring.clear();
+        inner.bytes = 0;
+    }
+
     /// Summaries of the newest `limit` rejections, newest first.
     pub fn recent(&self, limit: usize) -> Vec<RejectionSummary> {
         let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());

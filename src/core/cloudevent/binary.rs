@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 
 use super::data::Data;
 use super::json::{self, JsonError};
+use super::lint::Rule;
 use super::media_type::{self, DataKind};
 use super::validate::{self, Origin, Report};
 use super::{CloudEvent, DecodeError, Validated};
@@ -120,7 +121,7 @@ fn data_from_body(
             "datacontenttype: no Content-Type header for a non-empty body (RFC 9110 §8.3: a sender SHOULD send one); \
              the body is {kept}"
         );
-        r.warn("datacontenttype", message);
+        r.warn(Rule::ContentType, "datacontenttype", message);
         return Ok(Some(data));
     };
     // A malformed media type is reported by the attribute rules; its body is opaque bytes.
@@ -144,7 +145,7 @@ fn data_from_body(
                 let message = format!(
                     "data: the body is not the UTF-8 text that Content-Type {content_type} declares; kept as data_base64"
                 );
-                r.warn("data", message);
+                r.warn(Rule::TextEncoding, "data", message);
                 Some(base64())
             }
         },
@@ -447,6 +448,7 @@ mod tests {
         assert_eq!(
             json_body.warnings,
             [Warning {
+                rule: "content-type".into(),
                 attribute: Some("datacontenttype".into()),
                 message: "datacontenttype: no Content-Type header for a non-empty body (RFC 9110 §8.3: a sender SHOULD \
                           send one); the body is read as JSON"

@@ -5,6 +5,7 @@ mod binary;
 mod data;
 mod duplicate;
 mod json;
+pub mod lint;
 mod media_type;
 mod size;
 mod time;
@@ -250,6 +251,10 @@ fn upgrade_stored_0_3(members: &mut Map<String, Value>, data: &mut Option<Data>)
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Warning {
+    /// The rule's stable id ([`lint::Rule::id`]), by which a browser mutes it. Empty in records
+    /// older than rule ids.
+    #[serde(default)]
+    pub rule: String,
     /// The attribute concerned.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attribute: Option<String>,
@@ -773,8 +778,8 @@ mod tests {
         let error =
             ValidationError { attribute: Some("time".into()), message: "m".into(), ..Default::default() };
         assert_eq!(serde_json::to_value(&error).unwrap(), json!({"attribute": "time", "message": "m"}));
-        let warning = Warning { attribute: None, message: "w".into() };
-        assert_eq!(serde_json::to_value(&warning).unwrap(), json!({"message": "w"}));
+        let warning = Warning { rule: "type-prefix".into(), attribute: None, message: "w".into() };
+        assert_eq!(serde_json::to_value(&warning).unwrap(), json!({"rule": "type-prefix", "message": "w"}));
         assert_eq!(serde_json::to_value(Mode::Structured).unwrap(), json!("structured"));
     }
 

@@ -8,6 +8,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde_json::{Map, Value};
 
 use super::data::Data;
+use super::lint::Rule;
 use super::media_type::{self, DataKind};
 use super::uri::{self, Kind};
 use super::{CloudEvent, Validated, ValidationError, Warning, time};
@@ -43,8 +44,12 @@ impl Report {
         });
     }
 
-    pub(super) fn warn(&mut self, attribute: &str, message: String) {
-        self.warnings.push(Warning { attribute: Some(attribute.to_owned()), message });
+    pub(super) fn warn(&mut self, rule: Rule, attribute: &str, message: String) {
+        self.warnings.push(Warning {
+            rule: rule.id().to_owned(),
+            attribute: Some(attribute.to_owned()),
+            message,
+        });
     }
 
     fn mentions(&self, attribute: &str) -> bool {
@@ -57,11 +62,11 @@ const MAX_NAME_LEN: usize = 20;
 
 /// A standard attribute's value rule: `Err` says why the value is invalid, `Ok(Some(_))` which SHOULD
 /// it ignores. Both are phrased to follow the quoted value.
-type Rule = fn(&str, Version) -> Result<Option<String>, String>;
+type ValueRule = fn(&str, Version) -> Result<Option<(Rule, &'static str)>, String>;
 
 /// The standard attributes after `specversion`, in the order they are checked, with what a required
 /// one must be and the rule for its value (CloudEvents 1.0, context attributes).
-const ATTRIBUTES: [(&str, Option<&str>, Rule); 7] = [
+const ATTRIBUTES: [(&str, Option<&str>, ValueRule); 7] = [
     ("id", Some("a non-empty string"), any_string),
     ("source", Some("a non-empty URI-reference"), source_rule),
     ("type", Some("a non-empty string"), type_rule),
@@ -88,7 +93,11 @@ pub(super) fn validate(
     let version = match specversion.as_deref() {
         Some("1.0") => Version::V1,
         Some("0.3") => {
-            r.warn("specversion", "CloudEvents 0.3 is deprecated; 1.0 names schemaurl dataschema".into());
+            r.warn(
+                Rule::Version03,
+                "specversion",
+                "CloudEvents 0.3 is deprecated; 1.0 names schemaurl dataschema".into(),
+            );
             Version::V03
         }
         Some(other) => {
@@ -109,8 +118,8 @@ pub(super) fn validate(
         let Some(value) = take_string(&mut members, name, r, required) else { continue };
         match rule(&value, version) {
             Ok(advice) => {
-                if let Some(advice) = advice {
-                    r.warn(name, format!("{name}: {} {advice}", quote(&value)));
+                if let Some((rule, advice)) = advice {
+                    r.warn(rule, name, format!("{name}: {} {advice}", quote(&value)));
                 }
                 event.insert(name.into(), value.into());
             }
@@ -143,33 +152,34 @@ pub(super) fn validate(
     }
 }
 
-fn any_string(_: &str, _: Version) -> Result<Option<String>, String> {
+fn any_string(_: &str, _: Version) -> Result<Option<(Rule, &'static str)>, String> {
     Ok(None)
 }
 
 /// `source`: a URI-reference; an absolute URI is RECOMMENDED.
-fn source_rule(source: &str, _: Version) -> Result<Option<String>, String> {
+fn source_rule(source: &str, _: Version) -> Result<Option<(Rule, &'static str)>, String> {
     match uri::check(source) {
         Ok(Kind::Absolute) => Ok(None),
-        Ok(Kind::Relative) => Ok(Some(
-            "is a relative reference; an absolute URI is RECOMMENDED (e.g. https://example.com/orders)"
-                .into(),
-        )),
+        Ok(Kind::Relative) => Ok(Some((
+            Rule::SourceAbsolute,
+            "is a relative reference; an absolute URI is RECOMMENDED (e.g. https://example.com/orders)",
+        ))),
         Err(why) => Err(format!("is not a URI-reference (RFC 3986): {why}")),
     }
 }
 
 /// `type` SHOULD be prefixed with a reverse-DNS name: here, a DNS label, a dot, and more.
-fn type_rule(ty: &str, _: Version) -> Result<Option<String>, String> {
+fn type_rule(ty: &str, _: Version) -> Result<Option<(Rule, &'static str)>, String> {
     let prefixed = ty.split_once('.').is_some_and(|(label, rest)| {
         !label.is_empty() && !rest.is_empty() && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
     });
-    Ok((!prefixed).then(|| {
-        "has no reverse-DNS prefix; event types SHOULD start with one (e.g. com.example.order.created)".into()
-    }))
+    Ok((!prefixed).then_some((
+        Rule::TypePrefix,
+        "has no reverse-DNS prefix; event types SHOULD start with one (e.g. com.example.order.created)",
+    )))
 }
 
-fn media_type_rule(content_type: &str, _: Version) -> Result<Option<String>, String> {
+fn media_type_rule(content_type: &str, _: Version) -> Result<Option<(Rule, &'static str)>, String> {
     match media_type::parse(content_type) {
         Ok(_) => Ok(None),
         Err(why) => Err(format!("is not an RFC 2046 media type: {why} (e.g. application/json)")),
@@ -177,7 +187,7 @@ fn media_type_rule(content_type: &str, _: Version) -> Result<Option<String>, Str
 }
 
 /// `dataschema`: an absolute URI in 1.0; 0.3 `schemaurl` was a URI-reference.
-fn dataschema_rule(schema: &str, version: Version) -> Result<Option<String>, String> {
+fn dataschema_rule(schema: &str, version: Version) -> Result<Option<(Rule, &'static str)>, String> {
     match uri::check(schema) {
         Ok(Kind::Relative) if version != Version::V03 => {
             Err("is not an absolute URI; expected a scheme (e.g. https://example.com/schemas/order.json)"
@@ -188,7 +198,7 @@ fn dataschema_rule(schema: &str, version: Version) -> Result<Option<String>, Str
     }
 }
 
-fn time_rule(time: &str, _: Version) -> Result<Option<String>, String> {
+fn time_rule(time: &str, _: Version) -> Result<Option<(Rule, &'static str)>, String> {
     match time::parse(time) {
         Ok(_) => Ok(None),
         Err(why) => Err(format!("is not an RFC 3339 timestamp: {why}")),
@@ -225,7 +235,7 @@ fn add_data(
                     content_type.unwrap_or_default(),
                     data.json().map_or("bytes", describe_json)
                 );
-                r.warn("data", message);
+                r.warn(Rule::DataString, "data", message);
             }
             Some(data)
         }
@@ -264,6 +274,7 @@ fn legacy_encoding(members: &mut Members, origin: Origin, r: &mut Report) -> Opt
         None | Some(Value::Null) => None,
         Some(_) if origin == Origin::Binary => {
             r.warn(
+                Rule::EncodingIgnored,
                 "datacontentencoding",
                 "datacontentencoding: ignored in binary mode, where the body is the data as is (CloudEvents 0.3)"
                     .into(),
@@ -379,7 +390,10 @@ fn extension(name: String, value: Value, r: &mut Report, event: &mut Map<String,
             "{name}: attribute names SHOULD NOT exceed {MAX_NAME_LEN} characters; this one has {}",
             name.len()
         );
-        r.warn(&name, message);
+        r.warn(Rule::NameLength, &name, message);
+    }
+    if name.starts_with(|c: char| c.is_ascii_digit()) {
+        r.warn(Rule::NameLetter, &name, format!("{name}: attribute names SHOULD start with a letter"));
     }
     let problem = match &value {
         Value::Null => return,
@@ -571,6 +585,7 @@ mod tests {
         assert_eq!(
             validated.warnings,
             [Warning {
+                rule: "version-0.3".into(),
                 attribute: Some("specversion".into()),
                 message: "CloudEvents 0.3 is deprecated; 1.0 names schemaurl dataschema".into()
             }]
@@ -701,6 +716,26 @@ mod tests {
             errors(event_with(json!({"my-ext": "x"})))[0].1,
             "\"my-ext\" is not a valid attribute name: names are lower-case ASCII letters and digits ([a-z0-9]+)"
         );
+    }
+
+    #[test]
+    fn warns_on_attribute_names_that_start_with_a_digit() {
+        let validated = check(event_with(json!({"42": "y", "x42": "z"}))).unwrap();
+        let rules: Vec<_> =
+            validated.warnings.iter().map(|w| (w.rule.as_str(), w.attribute.as_deref())).collect();
+        assert_eq!(rules, [("name-letter", Some("42"))]);
+    }
+
+    #[test]
+    fn every_warning_names_a_known_rule() {
+        let validated = check(event_with(json!({
+            "source": "/relative", "type": "unprefixed", "abcdefghijklmnopqrstu": 1,
+            "datacontenttype": "text/plain", "data": {"not": "a string"}
+        })))
+        .unwrap();
+        let rules: Vec<_> = validated.warnings.iter().map(|w| w.rule.as_str()).collect();
+        assert_eq!(rules, ["source-absolute", "type-prefix", "name-length", "data-string"]);
+        assert!(rules.iter().all(|id| super::super::lint::Rule::parse(id).is_some()));
     }
 
     #[test]

@@ -286,7 +286,10 @@ pub(crate) mod tests {
         }
         let frame = std::str::from_utf8(&entries[0].frame).unwrap();
         assert!(
-            frame.starts_with(&format!("id: {}\nevent: cloudevent\ndata: {{", entries[0].id())),
+            frame.starts_with(&format!(
+                "id: {}\nevent: cloudevent\nwarnings: source-absolute type-prefix\ndata: {{",
+                entries[0].id()
+            )),
             "{frame}"
         );
     }
