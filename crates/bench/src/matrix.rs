@@ -245,66 +245,33 @@ fn worst(v: &[f64]) -> Option<f64> {
 fn rows(tests: &[Test], samples: &Samples) -> Vec<Row> {
     let mut rows = Vec::new();
     for (i, &test) in tests.iter().enumerate() {
-        let med = |label, key| figure(samples, i, label, key, stats::median);
         let name = test.name();
+        let mut row = |what: &str, (bare, player): (f64, f64), bar, met: fn(f64, f64) -> bool| {
+            let test = format!("{name}: {what}");
+            rows.push(Row { test, bare, player, bar, met: met(bare, player) });
+        };
+        let med = |key| {
+            let m = |label| figure(samples, i, label, key, stats::median);
+            (m("bare"), m("player"))
+        };
         match test {
             Test::Ingest(_) => {
-                let (b, p) = (med("bare", "events_per_s"), med("player", "events_per_s"));
-                rows.push(Row {
-                    test: format!("{name}: events/s"),
-                    bare: b,
-                    player: p,
-                    bar: ">= 0.5x",
-                    met: p / b >= 0.5,
-                });
-                let (b, p) = (med("bare", "cpu_ms_per_1k"), med("player", "cpu_ms_per_1k"));
-                rows.push(Row {
-                    test: format!("{name}: CPU ms per 1k events"),
-                    bare: b,
-                    player: p,
-                    bar: "<= 2x",
-                    met: p / b <= 2.0,
-                });
+                row("events/s", med("events_per_s"), ">= 0.5x", |b, p| p / b >= 0.5);
+                row("CPU ms per 1k events", med("cpu_ms_per_1k"), "<= 2x", |b, p| p / b <= 2.0);
             }
             Test::Fanout(_) => {
-                let (b, p) = (med("bare", "p99_ms"), med("player", "p99_ms"));
-                rows.push(Row {
-                    test: format!("{name}: p99 ms"),
-                    bare: b,
-                    player: p,
-                    bar: "<= 50 ms, <= 1.5x",
-                    met: p <= 50.0 && p / b <= 1.5,
-                });
+                let p99 = |b, p| p <= 50.0 && p / b <= 1.5;
+                row("p99 ms", med("p99_ms"), "<= 50 ms, <= 1.5x", p99);
                 let lost = |label| {
                     figure(samples, i, label, "missing", worst)
                         + figure(samples, i, label, "duplicates", worst)
                 };
-                let (b, p) = (lost("bare"), lost("player"));
-                rows.push(Row {
-                    test: format!("{name}: missing + duplicate (worst)"),
-                    bare: b,
-                    player: p,
-                    bar: "0",
-                    met: p == 0.0,
-                });
+                let none = |_, p| p == 0.0;
+                row("missing + duplicate (worst)", (lost("bare"), lost("player")), "0", none);
             }
             Test::Idle(_) => {
-                let (b, p) = (med("bare", "bytes_per_stream"), med("player", "bytes_per_stream"));
-                rows.push(Row {
-                    test: format!("{name}: bytes per stream"),
-                    bare: b,
-                    player: p,
-                    bar: "<= 1.0x",
-                    met: p / b <= 1.0,
-                });
-                let (b, p) = (med("bare", "given_back_pct"), med("player", "given_back_pct"));
-                rows.push(Row {
-                    test: format!("{name}: % given back on close"),
-                    bare: b,
-                    player: p,
-                    bar: ">= 50%",
-                    met: p >= 50.0,
-                });
+                row("bytes per stream", med("bytes_per_stream"), "<= 1.0x", |b, p| p / b <= 1.0);
+                row("% given back on close", med("given_back_pct"), ">= 50%", |_, p| p >= 50.0);
             }
         }
     }
