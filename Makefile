@@ -144,6 +144,7 @@ lint: .tools/rust-target
 	cargo clippy --locked $(HYDRATE) -- -D warnings
 	cargo clippy --locked -p cesql --all-targets --all-features -- -D warnings
 	cargo clippy --locked -p cesql --target wasm32-unknown-unknown --features serde -- -D warnings
+	cargo clippy --locked -p cep-bench --all-targets -- -D warnings
 
 # Release profile: the test build reuses the dependencies the server build compiles.
 # The Redis backend's tests get a private redis-server, stopped afterwards even when tests fail.
@@ -151,11 +152,15 @@ unit: .tools/redis-server
 	scripts/with-redis.sh cargo test --locked --release $(SSR)
 	cargo test --locked -p cesql --all-features --release
 	cargo test --locked -p cesql --no-default-features --release
+	cargo test --locked --release -p cep-bench
 
 e2e: build .tools/chromium end2end/.npm-stamp
 	cd end2end && npx playwright test
 
+# Server-level figures first: the player against cep-bare, the bare reference server, in one run.
 bench: build .tools/chromium end2end/.npm-stamp
+	cargo build --locked --release -p cep-bench
+	target/release/cep-load matrix --player $(SERVER) --bare target/release/cep-bare
 	cargo bench --locked $(SSR) --bench ingest
 	cargo bench --locked $(SSR) --bench filter
 	cargo run --locked --release -p cesql --example throughput
