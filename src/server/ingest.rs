@@ -2,7 +2,7 @@
 //! mode (DESIGN §2), answered as the delivery lab's rules say (§11), and the CloudEvents webhook
 //! handshake (`OPTIONS`). Decoding, validation and the rules live in `core`.
 
-use crate::core::cloudevent::{self, Limits};
+use crate::core::cloudevent::{self, DuplicateKey, Limits};
 use crate::core::id::EventId;
 use crate::core::lab::Answer;
 use crate::core::protocol::{Accepted, CloudEvent, ErrorBody, Rejection, RequestRecord};
@@ -181,13 +181,7 @@ pub async fn ingest(
         return Ok(Ingested { accepted: Accepted::default(), answer: Answer::accepted(), held: None });
     }
     let count = events.len() as u64;
-    let keys: Vec<(u64, String)> = events
-        .iter()
-        .map(|v| {
-            let key = v.event.duplicate_key();
-            (key.digest(), key.to_string())
-        })
-        .collect();
+    let keys: Vec<DuplicateKey<'_>> = events.iter().map(|v| v.event.duplicate_key()).collect();
     let unavailable = |why: String| {
         backend_unavailable(&why);
         reject(state, ApiError::Unavailable, Arc::clone(&request), received_at.clone())

@@ -2,7 +2,7 @@
 //! what ingest asks of the lab: the attempt number of each event and the rules in force. Rules,
 //! answers and verdicts are `core::lab`; this keeps them (memory or Redis) and reads requests.
 
-use crate::core::cloudevent::{CloudEvent, DecodeError, Mode, ValidationError, unix_millis};
+use crate::core::cloudevent::{CloudEvent, DecodeError, DuplicateKey, Mode, ValidationError, unix_millis};
 use crate::core::id::EventId;
 use crate::core::lab::verdict::{Attempt, PolicyQuery, Verdict, judge};
 use crate::core::lab::{Answer, AnswerKind, ReplyMode, RuleSet, Rules, parse_rules};
@@ -120,18 +120,18 @@ impl Lab {
     }
 
     /// Counts one delivery of each event (`keys`: their duplicate keys) and gives the rules in force.
-    pub async fn prepare(&self, keys: &[(u64, String)]) -> LogResult<Prepared> {
+    pub async fn prepare(&self, keys: &[DuplicateKey<'_>]) -> LogResult<Prepared> {
         match &self.store {
             Store::Memory(attempts) => {
                 let mut attempts = attempts.lock().unwrap_or_else(|p| p.into_inner());
-                let counted = keys.iter().map(|(digest, _)| attempts.count(*digest)).collect();
+                let counted = keys.iter().map(|key| attempts.count(key.digest())).collect();
                 Ok(Prepared { attempts: counted, rules: Arc::clone(&self.active().set) })
             }
             Store::Redis { conn, keys: names, attempts } => {
                 let mut invocation = attempts.prepare_invoke();
                 invocation.key(&names.attempts).key(&names.order).key(&names.version).arg(names.capacity);
-                for (_, key) in keys {
-                    invocation.arg(key);
+                for key in keys {
+                    invocation.arg(key.to_string());
                 }
                 let reply: Vec<u64> =
                     invocation.invoke_async(&mut conn.clone()).await.map_err(unavailable)?;
