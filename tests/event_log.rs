@@ -122,17 +122,21 @@ async fn appends_issue_increasing_ids_and_publish_in_order(kind: Kind) {
     let Some(b) = backend(kind, 100, "order").await else { return };
     let mut rx = b.hub.subscribe();
     let mut issued = append(&b.log, &["a", "b", "c"]).await;
-    issued.extend(append(&b.log, &["d"]).await);
+    // A retry a rule refused: its answer travels in the frame too.
+    let record = DeliveryRecord { attempt: 2, status: 503, rule: Some("r".into()), ..DeliveryRecord::default() };
+    let retried = Batch { deliveries: vec![record], ..batch(&["d"]) };
+    issued.extend(b.log.append(retried).await.unwrap().iter().map(|e| e.id()));
     assert!(issued.windows(2).all(|w| w[0] < w[1]), "{issued:?}");
-    for expected in &issued {
+    for (i, expected) in issued.iter().enumerate() {
         match received(&mut rx).await {
             Message::Event(live) => {
                 assert_eq!(live.id, *expected);
                 let entry = live.entry().expect("a just-published event is alive");
                 let frame = std::str::from_utf8(&entry.frame).unwrap();
                 // The events' relative source and bare type travel as rule ids, on both backends.
+                let answer = if i == 3 { "delivery: 503 attempt 2\n" } else { "" };
                 let head = format!(
-                    "id: {expected}\nevent: cloudevent\nwarnings: source-absolute type-prefix\ndata: {{"
+                    "id: {expected}\nevent: cloudevent\nwarnings: source-absolute type-prefix\n{answer}data: {{"
                 );
                 assert!(frame.starts_with(&head), "{frame}");
             }

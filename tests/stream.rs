@@ -319,3 +319,27 @@ async fn cloudevent_frames_name_the_rules_the_event_breaks_live_and_on_replay() 
         assert_eq!(data(&frames[1])["source"], "/orders", "the data is the event as stored");
     }
 }
+
+#[tokio::test]
+async fn cloudevent_frames_carry_the_lab_answer_of_a_ruled_or_repeated_delivery() {
+    let server = Server::start(&[]).await;
+    let rules = json!({"rules": [{"name": "once", "match": {"path": "/r/orders"}, "action": {"fail_first": 1}}]});
+    let put = server.http.put(server.url("/api/rules")).json(&rules).send().await.unwrap();
+    assert_eq!(put.status(), 200);
+    let mut live = server.stream("", None).await;
+    let post = |path: &'static str, id: &'static str| {
+        server
+            .http
+            .post(server.url(path))
+            .header("content-type", "application/cloudevents+json")
+            .body(event(id).to_string())
+            .send()
+    };
+    assert_eq!(post("/events", "plain").await.unwrap().status(), 202);
+    assert_eq!(post("/r/orders", "retried").await.unwrap().status(), 503);
+    assert_eq!(post("/r/orders", "retried").await.unwrap().status(), 202);
+    for frames in [live.events(3).await, server.stream("?replay=3", None).await.events(3).await] {
+        let answers: Vec<_> = frames.iter().map(|f| f.delivery.as_deref()).collect();
+        assert_eq!(answers, [None, Some("503 attempt 1"), Some("202 attempt 2")]);
+    }
+}

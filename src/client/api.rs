@@ -2,6 +2,7 @@
 
 use crate::core::cloudevent::Mode;
 use crate::core::id::EventId;
+use crate::core::lab::verdict::{Deliveries, PolicyQuery};
 use crate::core::protocol::{
     Accepted, Delivery, Envelope, Rejection, RejectionList, RejectionSummary, SendRequest, SinkInfo, Sinks,
     TriggerPreview,
@@ -123,4 +124,10 @@ pub async fn post_batch(events: Vec<Box<RawValue>>) -> ApiResult<usize> {
 /// JSON, as pasted; the server tells them apart) would deliver, and what refused the others.
 pub async fn preview_trigger(manifest: String) -> ApiResult<TriggerPreview> {
     Ok(call_as("POST", "/api/triggers/preview", Some(("text/plain; charset=utf-8", manifest))).await?)
+}
+
+/// `GET /api/deliveries`: every delivery of the event `source`+`id`, and the verdict against
+/// `policy` when it states one.
+pub async fn fetch_deliveries(source: &str, id: &str, policy: &PolicyQuery) -> ApiResult<Deliveries> {
+    Ok(call_as("GET", &format!("/api/deliveries?{}", policy.deliveries_query(source, id)), None).await?)
 }

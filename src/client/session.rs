@@ -108,7 +108,7 @@ mod browser {
 
     fn publish_cached(state: UiState, events: Vec<Cached>) {
         state.publish(
-            events.into_iter().map(|(id, json, warnings)| Incoming::Event { id, json, warnings }).collect(),
+            events.into_iter().map(|(id, json, marks)| Incoming::Event { id, json, marks }).collect(),
         );
     }
 
@@ -166,9 +166,7 @@ mod browser {
             if cache && let Some(writer) = &self.cache {
                 for item in &items {
                     match item {
-                        Incoming::Event { id, json, warnings } => {
-                            writer.queue((*id, Arc::clone(json), *warnings))
-                        }
+                        Incoming::Event { id, json, marks } => writer.queue((*id, Arc::clone(json), *marks)),
                         Incoming::Cleared => writer.clear(),
                         _ => {}
                     }
@@ -209,7 +207,7 @@ mod browser {
                     .map(|row| Incoming::Event {
                         id: row.id(),
                         json: Arc::clone(row.json()),
-                        warnings: row.warnings,
+                        marks: row.marks,
                     })
                     .collect()
             });

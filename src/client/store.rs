@@ -7,8 +7,9 @@ pub use browser::{Cache, CacheWriter, Cached};
 
 #[cfg(feature = "hydrate")]
 mod browser {
-    use crate::core::cloudevent::lint::RuleSet;
     use crate::core::id::EventId;
+    use crate::core::marks::Marks;
+    use crate::core::sse::Frame;
     use rexie::{KeyRange, ObjectStore, Rexie, TransactionMode};
     use std::cell::RefCell;
     use std::rc::Rc;
@@ -35,15 +36,19 @@ mod browser {
         key.into()
     }
 
-    /// An event as the cache keeps it: history id, JSON as received, the rules it breaks.
-    pub type Cached = (EventId, Arc<str>, RuleSet);
+    /// An event as the cache keeps it: history id, JSON as received, its marks.
+    pub type Cached = (EventId, Arc<str>, Marks);
 
-    fn record((id, json, warnings): &Cached) -> JsValue {
+    /// A record: `key`, `json`, and the marks as the stream's own `warnings` and `delivery` texts.
+    fn record((id, json, marks): &Cached) -> JsValue {
         let object = js_sys::Object::new();
         let _ = js_sys::Reflect::set(&object, &"key".into(), &key(*id));
         let _ = js_sys::Reflect::set(&object, &"json".into(), &JsValue::from_str(json));
-        if !warnings.is_empty() {
-            let _ = js_sys::Reflect::set(&object, &"warnings".into(), &JsValue::from_str(&warnings.to_ids()));
+        let fields = marks.write(Frame::default());
+        for (name, value) in [("warnings", fields.warnings), ("delivery", fields.delivery)] {
+            if let Some(value) = value {
+                let _ = js_sys::Reflect::set(&object, &name.into(), &JsValue::from_str(&value));
+            }
         }
         object.into()
     }
@@ -52,8 +57,9 @@ mod browser {
         let key: js_sys::Array = js_sys::Reflect::get(record, &"key".into()).ok()?.into();
         let id = EventId::new(key.get(0).as_f64()? as u64, key.get(1).as_f64()? as u64);
         let json = js_sys::Reflect::get(record, &"json".into()).ok()?.as_string()?;
-        let warnings = js_sys::Reflect::get(record, &"warnings".into()).ok().and_then(|w| w.as_string());
-        Some((id, json.into(), warnings.as_deref().map(RuleSet::parse).unwrap_or_default()))
+        let text = |name: &str| js_sys::Reflect::get(record, &name.into()).ok().and_then(|v| v.as_string());
+        let fields = Frame { warnings: text("warnings"), delivery: text("delivery"), ..Frame::default() };
+        Some((id, json.into(), Marks::read(&fields)))
     }
 
     impl Cache {

@@ -5,12 +5,14 @@ use crate::client::api::fetch_envelope;
 use crate::client::dom::origin;
 use crate::client::ui::{UiState, use_ui};
 use crate::components::copy_button::CopyButton;
+use crate::components::deliveries::DeliveryTimeline;
 use crate::core::cloudevent::lint::Rule;
 use crate::core::cloudevent::{CloudEvent, Mode, Warning};
 use crate::core::compose::Draft;
 use crate::core::curl::to_curl;
 use crate::core::data_view::DataView;
 use crate::core::id::EventId;
+use crate::core::marks::Answered;
 use crate::core::protocol::Envelope;
 use leptos::either::{Either, EitherOf3};
 use leptos::prelude::*;
@@ -217,7 +219,12 @@ fn warning_item(ui: UiState, warning: Warning) -> impl IntoView {
 /// envelope of `GET /api/events/{id}`).
 #[component]
 fn Received(envelope: Envelope) -> impl IntoView {
-    let Envelope { mode, received_at, duplicate_of, warnings, request, .. } = envelope;
+    let Envelope { mode, received_at, duplicate_of, warnings, request, delivery, event, .. } = envelope;
+    // A rule answered it, or the producer delivered it again: its deliveries are worth a timeline.
+    let timeline = delivery
+        .as_ref()
+        .and_then(Answered::of)
+        .map(|_| view! { <DeliveryTimeline source=event.source().to_owned() id=event.id().to_owned() /> });
     let has_warnings = !warnings.is_empty();
     let ui = use_ui();
     let warnings = warnings.into_iter().map(|w| warning_item(ui, w)).collect_view();
@@ -260,6 +267,7 @@ fn Received(envelope: Envelope) -> impl IntoView {
                 <ul>{warnings}</ul>
             </div>
         })}
+        {timeline}
         <table class="kv" data-testid="detail-headers"><tbody>{headers}</tbody></table>
         <pre class="code" data-testid="detail-body">{body}</pre>
         {truncated.map(|t| view! { <p class="muted small">{t}</p> })}

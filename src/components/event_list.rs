@@ -257,7 +257,8 @@ fn EventRow(row: Arc<Row>, active: RwSignal<Option<EventId>>) -> impl IntoView {
     let legacy = event.specversion() != "1.0";
     let gap = row.gap_before.clone();
     let has_gap = gap.is_some();
-    let counted = row.warnings.without(ui.muted.get_untracked());
+    let counted = row.marks.warnings.without(ui.muted.get_untracked());
+    let answer = row.marks.answer;
     // Rows above it come and go as events arrive, so its place is read, not fixed.
     let row_index = move || ui.view.with(|v| v.shown_index(id)).map(|i| i + 2);
     view! {
@@ -286,6 +287,14 @@ fn EventRow(row: Arc<Row>, active: RwSignal<Option<EventId>>) -> impl IntoView {
                 {gap.map(|text| view! { <span class="badge badge-alert" data-testid="gap-marker" title=text.clone()>"gap"</span> })}
                 {row.is_duplicate().then(|| view! { <span class="badge badge-warn" title="Same source and id as an earlier event">"dup"</span> })}
                 {legacy.then(|| view! { <span class="badge" title="CloudEvents 0.3, shown with 1.0 names">"0.3"</span> })}
+                {answer.map(|answer| {
+                    let title = format!("Answered {}, delivery {} of this source and id", answer.status, answer.attempt);
+                    view! {
+                        <span class="badge" class:badge-alert=answer.is_failure() data-testid="delivery-badge" title=title.clone() aria-label=title>
+                            {format!("{} · attempt {}", answer.status, answer.attempt)}
+                        </span>
+                    }
+                })}
                 {(!counted.is_empty()).then(|| {
                     let title = format!("Warnings: {}", counted.to_ids());
                     view! {

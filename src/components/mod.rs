@@ -2,6 +2,7 @@
 
 pub mod connection_light;
 pub mod copy_button;
+pub mod deliveries;
 pub mod detail;
 pub mod empty_state;
 pub mod event_list;

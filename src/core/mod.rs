@@ -13,6 +13,7 @@ pub mod filter;
 pub mod glob;
 pub mod id;
 pub mod lab;
+pub mod marks;
 pub mod protocol;
 pub mod rejection;
 pub mod shortcuts;

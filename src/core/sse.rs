@@ -28,6 +28,9 @@ pub struct Frame {
     /// rules the event breaks. Other clients ignore it, as WHATWG §9.2.6 has them ignore any field
     /// they do not know; the event's `data` stays exactly as stored.
     pub warnings: Option<String>,
+    /// The `delivery` field: the player's own, on `cloudevent` frames, the delivery lab's answer to
+    /// a redelivery or a rule's answer (`503 attempt 3`); ignored by other clients like `warnings`.
+    pub delivery: Option<String>,
 }
 
 impl Frame {
@@ -47,6 +50,13 @@ impl Frame {
     #[must_use]
     pub fn with_warnings(mut self, ids: impl Into<String>) -> Self {
         self.warnings = Some(ids.into()).filter(|ids| !ids.is_empty());
+        self
+    }
+
+    /// Sets the `delivery` field.
+    #[must_use]
+    pub fn with_delivery(mut self, answer: Option<String>) -> Self {
+        self.delivery = answer;
         self
     }
 
@@ -83,6 +93,9 @@ impl Frame {
         if let Some(warnings) = &self.warnings {
             write_field(out, "warnings", warnings, |c| matches!(c, '\r' | '\n'));
         }
+        if let Some(delivery) = &self.delivery {
+            write_field(out, "delivery", delivery, |c| matches!(c, '\r' | '\n'));
+        }
         if let Some(retry) = self.retry {
             // Writing to a String cannot fail.
             let _ = writeln!(out, "retry: {retry}");
@@ -108,6 +121,7 @@ impl Frame {
         self.retry.is_some()
             && self.id.is_none()
             && self.warnings.is_none()
+            && self.delivery.is_none()
             && self.event.as_deref().is_none_or(str::is_empty)
             && self.data.is_empty()
     }
@@ -154,8 +168,9 @@ pub struct Parser {
     id: Option<String>,
     /// The valid `retry` field of the current block, if any.
     block_retry: Option<u64>,
-    /// The `warnings` field of the current block, if any.
+    /// The `warnings` and `delivery` fields of the current block, if any.
     warnings: Option<String>,
+    delivery: Option<String>,
     /// WHATWG "last event ID string": the id buffer as of the last blank line.
     last_event_id: String,
     /// WHATWG "reconnection time", once the stream set one.
@@ -302,8 +317,9 @@ impl Parser {
             }
             // An id containing NUL is ignored: it could not travel back in a `Last-Event-ID` header.
             b"id" if !value.contains(&0) => self.id = Some(String::from_utf8_lossy(value).into_owned()),
-            // Only ASCII digits are a valid retry; anything else (or a value past u64) is ignored.
             b"warnings" => self.warnings = Some(String::from_utf8_lossy(value).into_owned()),
+            b"delivery" => self.delivery = Some(String::from_utf8_lossy(value).into_owned()),
+            // Only ASCII digits are a valid retry; anything else (or a value past u64) is ignored.
             b"retry" if !value.is_empty() && value.iter().all(u8::is_ascii_digit) => {
                 if let Some(millis) = std::str::from_utf8(value).ok().and_then(|v| v.parse().ok()) {
                     self.retry = Some(millis);
@@ -323,13 +339,14 @@ impl Parser {
         let id = self.id.take();
         let retry = self.block_retry.take();
         let warnings = self.warnings.take();
+        let delivery = self.delivery.take();
         if self.data.is_empty() {
             self.event.clear();
             return;
         }
         self.data.pop();
         let event = Some(mem::take(&mut self.event)).filter(|e| !e.is_empty());
-        on_frame(Frame { event, data: mem::take(&mut self.data), id, retry, warnings });
+        on_frame(Frame { event, data: mem::take(&mut self.data), id, retry, warnings, delivery });
     }
 }
 
@@ -679,11 +696,16 @@ data\rdata: \xF0\x9F\x98\x80\xFF\r\n\rid: 2\0\nfoo\nevent: e\n\n\r\nid: 3\ndata:
     }
 
     #[test]
-    fn the_warnings_field_travels_with_its_frame_and_no_further() {
-        let frame =
-            Frame::new("cloudevent", "{}").with_id("1-0").with_warnings("source-absolute type-prefix");
+    fn the_player_fields_travel_with_their_frame_and_no_further() {
+        let frame = Frame::new("cloudevent", "{}")
+            .with_id("1-0")
+            .with_warnings("source-absolute type-prefix")
+            .with_delivery(Some("503 attempt 3".into()));
         let text = frame.encode();
-        assert_eq!(text, "id: 1-0\nevent: cloudevent\nwarnings: source-absolute type-prefix\ndata: {}\n\n");
+        assert_eq!(
+            text,
+            "id: 1-0\nevent: cloudevent\nwarnings: source-absolute type-prefix\ndelivery: 503 attempt 3\ndata: {}\n\n"
+        );
         let next = Frame::new("cloudevent", "{}").with_id("2-0");
         let parsed = parse(format!("{text}{}", next.encode()).as_bytes());
         assert_eq!(parsed, [frame, next]);
@@ -716,8 +738,10 @@ data\rdata: \xF0\x9F\x98\x80\xFF\r\n\rid: 2\0\nfoo\nevent: e\n\n\r\nid: 3\ndata:
         let data = any::<String>().prop_map(|d| d.replace("\r\n", "\n").replace('\r', "\n"));
         let event = proptest::option::of(field_value().prop_filter("empty means message", |e| !e.is_empty()));
         let (id, warnings) = (proptest::option::of(field_value()), proptest::option::of(field_value()));
-        (event, data, id, proptest::option::of(any::<u64>()), warnings)
-            .prop_map(|(event, data, id, retry, warnings)| Frame { event, data, id, retry, warnings })
+        let delivery = proptest::option::of(field_value());
+        (event, data, id, proptest::option::of(any::<u64>()), warnings, delivery).prop_map(
+            |(event, data, id, retry, warnings, delivery)| Frame { event, data, id, retry, warnings, delivery },
+        )
     }
 
     /// Splits `bytes` at the given points (taken modulo its length).
@@ -769,7 +793,9 @@ data\rdata: \xF0\x9F\x98\x80\xFF\r\n\rid: 2\0\nfoo\nevent: e\n\n\r\nid: 3\ndata:
         ) {
             let bytes: String = frames.iter().map(Frame::encode).collect();
             let retry_only = |f: &&Frame| {
-                f.retry.is_some() && f.id.is_none() && f.event.is_none() && f.data.is_empty() && f.warnings.is_none()
+                f.retry.is_some() && f.id.is_none() && f.event.is_none() && f.data.is_empty()
+                    && f.warnings.is_none()
+                    && f.delivery.is_none()
             };
             let expected: Vec<Frame> = frames.iter().filter(|f| !retry_only(f)).cloned().collect();
             let (parsed, last_id, retry, _) = run(&chunks(bytes.as_bytes(), &points));

@@ -2,12 +2,12 @@
 //! current filter shows, kept up to date incrementally so a burst costs O(new events); and the
 //! rejected lane's list of summaries, with how a refused request is put into words.
 
-use crate::core::cloudevent::lint::RuleSet;
 use crate::core::cloudevent::{CloudEvent, ValidationError};
 use crate::core::envelope::{MAX_RECORDED_BODY, MAX_RECORDED_HEADERS, RequestRecord};
 use crate::core::expression::EventPredicate;
 use crate::core::filter::{Filter, Matcher, Searchable};
 use crate::core::id::EventId;
+use crate::core::marks::Marks;
 use crate::core::protocol::{FrameKind, Gap, GapReason};
 use crate::core::rejection::{Rejection, RejectionSummary};
 use crate::core::sse::Frame;
@@ -24,8 +24,8 @@ pub struct Row {
     duplicate: AtomicBool,
     /// Events before this one could not be delivered (a `gap` frame): what to tell the user.
     pub gap_before: Option<String>,
-    /// The SHOULD-level rules the event breaks, for the warning badge.
-    pub warnings: RuleSet,
+    /// The rules the event breaks and the lab's answer, for the badges.
+    pub marks: Marks,
 }
 
 impl Row {
@@ -52,8 +52,8 @@ impl Row {
 /// cache. Events keep the JSON they arrived as, shared by the row, the cache and relays.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Incoming {
-    /// A `cloudevent` frame: the history id, the event's JSON and the rules it breaks.
-    Event { id: EventId, json: Arc<str>, warnings: RuleSet },
+    /// A `cloudevent` frame: the history id, the event's JSON and its marks.
+    Event { id: EventId, json: Arc<str>, marks: Marks },
     /// The history was cleared.
     Cleared,
     /// A refused ingest request.
@@ -73,8 +73,7 @@ impl Incoming {
             FrameKind::CloudEvent => {
                 let id = frame.id.as_deref().and_then(|id| id.parse().ok());
                 let id = id.ok_or("a `cloudevent` frame without a valid id")?;
-                let warnings = frame.warnings.as_deref().map(RuleSet::parse).unwrap_or_default();
-                Incoming::Event { id, json: frame.data.into(), warnings }
+                Incoming::Event { id, marks: Marks::read(&frame), json: frame.data.into() }
             }
             FrameKind::Cleared => Incoming::Cleared,
             FrameKind::Rejected => {
@@ -88,9 +87,9 @@ impl Incoming {
     /// Back to its `/stream` frame, to relay it to another tab in the stream's own format.
     pub fn to_frame(&self) -> Frame {
         match self {
-            Incoming::Event { id, json, warnings } => Frame::new(FrameKind::CloudEvent.as_str(), &**json)
-                .with_id(id.to_string())
-                .with_warnings(warnings.to_ids()),
+            Incoming::Event { id, json, marks } => {
+                marks.write(Frame::new(FrameKind::CloudEvent.as_str(), &**json).with_id(id.to_string()))
+            }
             Incoming::Cleared => Frame::new(FrameKind::Cleared.as_str(), "{}"),
             Incoming::Rejected(summary) => FrameKind::Rejected.frame(&**summary),
             Incoming::Gap(gap) => FrameKind::Gap.frame(gap),
@@ -172,7 +171,7 @@ impl EventView {
     /// or older (a cache load, a relay from another tab or a replay arriving after live events).
     /// An id already held is ignored, so overlapping sources never show an event twice.
     /// Returns whether the filter shows it.
-    pub fn push(&mut self, id: EventId, event: CloudEvent, json: Arc<str>, warnings: RuleSet) -> bool {
+    pub fn push(&mut self, id: EventId, event: CloudEvent, json: Arc<str>, marks: Marks) -> bool {
         if self.cleared_through.is_some_and(|cleared| id <= cleared) {
             return false;
         }
@@ -196,7 +195,7 @@ impl EventView {
         let row = Arc::new(Row {
             duplicate: AtomicBool::new(duplicate),
             gap_before,
-            warnings,
+            marks,
             item: Searchable::new(id, event, json),
         });
         let shown = self.matcher.matches(&row.item);
@@ -217,8 +216,8 @@ impl EventView {
         let mut applied = Applied::default();
         for item in items {
             match item {
-                Incoming::Event { id, json, warnings } => match serde_json::from_str::<CloudEvent>(&json) {
-                    Ok(event) => applied.shown += usize::from(self.push(id, event, json, warnings)),
+                Incoming::Event { id, json, marks } => match serde_json::from_str::<CloudEvent>(&json) {
+                    Ok(event) => applied.shown += usize::from(self.push(id, event, json, marks)),
                     Err(e) => applied.skipped.push(format!("event {id}: {e}")),
                 },
                 Incoming::Cleared => {
@@ -505,6 +504,7 @@ pub fn body_note(request: &RequestRecord) -> Option<String> {
 mod tests {
     use super::*;
     use crate::core::cloudevent::decode_structured;
+    use crate::core::cloudevent::lint::RuleSet;
     use crate::core::rejection::ErrorDetail;
     use crate::core::sse::Parser;
 
@@ -515,7 +515,7 @@ mod tests {
 
     fn push(view: &mut EventView, id: EventId, event: CloudEvent) -> bool {
         let json = event.to_json();
-        view.push(id, event, json.into(), RuleSet::default())
+        view.push(id, event, json.into(), Marks::default())
     }
 
     /// A `rejected` frame's data through the stream reader's path into the list.
@@ -791,7 +791,7 @@ mod tests {
         Incoming::Event {
             id: EventId::new(ms, 0),
             json: event_json(id, "t").into(),
-            warnings: RuleSet::default(),
+            marks: Marks::default(),
         }
     }
 
@@ -835,11 +835,15 @@ mod tests {
     #[test]
     fn a_row_keeps_the_rules_its_frame_named() {
         let mut view = EventView::new(10);
-        let mut frame = incoming(1, "a").to_frame().with_warnings("type-prefix some-future-rule");
+        let mut frame = incoming(1, "a")
+            .to_frame()
+            .with_warnings("type-prefix some-future-rule")
+            .with_delivery(Some("503 attempt 2".into()));
         frame.id = Some("1-0".into());
         view.apply(Incoming::from_frame(frame).unwrap());
         let row = view.get(EventId::new(1, 0)).unwrap();
-        assert_eq!(row.warnings.to_ids(), "type-prefix");
+        assert_eq!(row.marks.warnings.to_ids(), "type-prefix");
+        assert_eq!(row.marks.answer.map(|a| (a.status, a.attempt)), Some((503, 2)));
     }
 
     #[test]
@@ -863,7 +867,7 @@ mod tests {
         let bad = Incoming::Event {
             id: EventId::new(1, 0),
             json: r#"{"id":"x"}"#.into(),
-            warnings: RuleSet::default(),
+            marks: Marks::default(),
         };
         let applied = view.apply([bad, incoming(2, "ok")]);
         assert_eq!((applied.shown, applied.skipped.len(), view.len()), (1, 1, 1));
@@ -883,7 +887,10 @@ mod tests {
         let warned = Incoming::Event {
             id: EventId::new(6, 0),
             json: event_json("w", "t").into(),
-            warnings: RuleSet::parse("source-absolute name-length"),
+            marks: Marks {
+                warnings: RuleSet::parse("source-absolute name-length"),
+                answer: crate::core::marks::Answered::parse("429 attempt 4"),
+            },
         };
         let items = vec![
             incoming(5, "a"),

@@ -6,9 +6,9 @@
 //! to [`RECENT_BYTES`]; a subscriber that finds an event gone catches up from the history. So a
 //! stalled subscriber pins at most that buffer and the ring's small slots, whatever the traffic.
 
-use crate::core::cloudevent::lint::RuleSet;
 use crate::core::envelope::Envelope;
 use crate::core::id::EventId;
+use crate::core::marks::Marks;
 use crate::core::protocol::FrameKind;
 use crate::core::sse::Frame;
 use bytes::Bytes;
@@ -25,7 +25,7 @@ const ENTRY_OVERHEAD: usize = 512;
 #[derive(Debug)]
 pub struct Entry {
     pub envelope: Envelope,
-    /// `id: <history id>\nevent: cloudevent\n[warnings: <rule ids>\n]data: <event JSON>\n\n`.
+    /// `id: <history id>\nevent: cloudevent\n[warnings: <rule ids>\n][delivery: <answer>\n]data: <event JSON>\n\n`.
     pub frame: Bytes,
     /// Heap bytes this entry holds (its event, frame and envelope), for byte budgets.
     pub bytes: usize,
@@ -34,9 +34,8 @@ pub struct Entry {
 impl Entry {
     /// `event_json` is `envelope.event` serialized on one line (done before any lock is taken).
     pub fn new(envelope: Envelope, event_json: String) -> Self {
-        let frame = Frame::new(FrameKind::CloudEvent.as_str(), event_json)
-            .with_id(envelope.id.to_string())
-            .with_warnings(RuleSet::of(&envelope.warnings).to_ids())
+        let frame = Marks::of(&envelope)
+            .write(Frame::new(FrameKind::CloudEvent.as_str(), event_json).with_id(envelope.id.to_string()))
             .encode();
         let bytes = frame.len() + envelope.event.heap_bytes() + ENTRY_OVERHEAD;
         Self { envelope, frame: Bytes::from(frame), bytes }

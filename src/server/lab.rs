@@ -3,8 +3,7 @@
 //! answers and verdicts are `core::lab`; this keeps them (memory or Redis) and reads requests.
 
 use crate::core::cloudevent::{CloudEvent, DecodeError, DuplicateKey, Mode, ValidationError, unix_millis};
-use crate::core::id::EventId;
-use crate::core::lab::verdict::{Attempt, PolicyQuery, Verdict, judge};
+use crate::core::lab::verdict::{Attempt, Deliveries, DeliveryRow, PolicyQuery, judge};
 use crate::core::lab::{Answer, AnswerKind, ReplyMode, RuleSet, Rules, parse_rules};
 use crate::core::protocol::{Accepted, ErrorBody};
 use crate::server::AppState;
@@ -20,7 +19,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use redis::Script;
 use redis::aio::ConnectionManager;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, RwLock};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -350,42 +349,6 @@ pub struct DeliveriesQuery {
     id: Option<String>,
     #[serde(flatten)]
     policy: PolicyQuery,
-}
-
-/// One delivery of an event, oldest first.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct DeliveryRow {
-    pub history_id: EventId,
-    pub received_at: String,
-    /// Its attempt number; none for events stored before deliveries were recorded.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub attempt: Option<u32>,
-    /// The status answered.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<u16>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rule: Option<String>,
-    /// How long the answer was held.
-    pub delay_ms: u64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub retry_after: Option<String>,
-    /// The rule's delay was not held: too many answers were held already.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub delay_skipped: bool,
-    /// From the previous delivery's answer (its arrival plus its delay) to this arrival.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub interval_ms: Option<i64>,
-}
-
-/// `GET /api/deliveries` answer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Deliveries {
-    pub source: String,
-    pub id: String,
-    pub deliveries: Vec<DeliveryRow>,
-    /// The verdict against the policy of the query; none without one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub verdict: Option<Verdict>,
 }
 
 /// `GET /api/deliveries?source=&id=`: every delivery of one event in the history, and a verdict.

@@ -6,7 +6,7 @@
 use crate::core::cloudevent::CloudEvent;
 use crate::core::envelope::Headers;
 use crate::core::id::EventId;
-use crate::core::lab::verdict::{IntervalCheck, Verdict};
+use crate::core::lab::verdict::{Deliveries, DeliveryRow, IntervalCheck, Verdict};
 use crate::core::lab::{Action, DeliveryRecord, FailRate, Match, Reply, ReplyMode, Rule, Rules};
 use crate::core::protocol::{
     Accepted, Cleared, ClearedCount, Connected, Delivery, Envelope, ErrorBody, ErrorDetail, EvaluateRequest,
@@ -18,7 +18,6 @@ use crate::core::protocol::{
 use crate::server::access::{
     self, HEALTH_PATHS, INGEST_PATHS, NAMED_INGEST_ROUTE, QUERY_PARAM, SESSION_COOKIE, SESSION_PATH,
 };
-use crate::server::lab::{Deliveries, DeliveryRow};
 use crate::server::{api, expressions, ingest, lab, send, stream, wait};
 use axum::http::header;
 use axum::response::IntoResponse;
@@ -265,7 +264,9 @@ impl StreamFrame {
             FrameKind::CloudEvent => (
                 "CloudEvent",
                 "A stored event; the frame's `id` is its history id (for `Last-Event-ID`). An event that \
-                     breaks SHOULD-level rules also has a `warnings:` field: their ids, space-separated",
+                     breaks SHOULD-level rules also has a `warnings:` field: their ids, space-separated; a delivery a lab \
+                     rule answered, or a redelivery, a `delivery:` field: the status answered and the attempt \
+                     (`503 attempt 3`)",
             ),
             FrameKind::Connected => ("Connected", "First frame of every connection"),
             FrameKind::Ping => ("Ping", "Keep-alive, every `ping_interval_ms`"),

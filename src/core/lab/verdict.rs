@@ -16,6 +16,7 @@
 
 use super::duration::parse_iso8601;
 use super::retry_after_ms;
+use crate::core::id::EventId;
 use serde::{Deserialize, Serialize};
 
 /// Tolerance of `tolerance` absent: a quarter of the expected interval…
@@ -58,7 +59,7 @@ impl Schedule {
 }
 
 /// The policy parameters of `GET /api/deliveries`, by their Knative names, as sent.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PolicyQuery {
     pub retry: Option<String>,
     #[serde(rename = "backoffPolicy")]
@@ -73,6 +74,27 @@ pub struct PolicyQuery {
 }
 
 impl PolicyQuery {
+    /// The query string of `GET /api/deliveries` for the event `source`+`id` under this policy;
+    /// empty parameters are left out.
+    pub fn deliveries_query(&self, source: &str, id: &str) -> String {
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        query.append_pair("source", source).append_pair("id", id);
+        let named = [
+            ("retry", &self.retry),
+            ("backoffPolicy", &self.backoff_policy),
+            ("backoffDelay", &self.backoff_delay),
+            ("retryAfterMax", &self.retry_after_max),
+            ("intervals", &self.intervals),
+            ("tolerance", &self.tolerance),
+        ];
+        for (name, value) in named {
+            if let Some(value) = value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+                query.append_pair(name, value);
+            }
+        }
+        query.finish()
+    }
+
     /// The stated policy; `None` when no parameter states one. The error names the parameter.
     pub fn policy(&self) -> Result<Option<Policy>, (&'static str, String)> {
         let stated =
@@ -210,6 +232,44 @@ pub struct Verdict {
     /// The tolerance applied: this fraction of each expected interval, at least `tolerance_floor_ms`.
     pub tolerance: f64,
     pub tolerance_floor_ms: u64,
+}
+
+/// One delivery of an event, oldest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct DeliveryRow {
+    pub history_id: EventId,
+    pub received_at: String,
+    /// Its attempt number; none for events stored before deliveries were recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempt: Option<u32>,
+    /// The status answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    /// How long the answer was held.
+    pub delay_ms: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<String>,
+    /// The rule's delay was not held: too many answers were held already.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub delay_skipped: bool,
+    /// From the previous delivery's answer (its arrival plus its delay) to this arrival.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval_ms: Option<i64>,
+}
+
+/// `GET /api/deliveries` answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Deliveries {
+    pub source: String,
+    pub id: String,
+    pub deliveries: Vec<DeliveryRow>,
+    /// The verdict against the policy of the query; none without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<Verdict>,
 }
 
 /// Judges `attempts` (oldest first) against `policy`.
@@ -401,6 +461,21 @@ mod tests {
         let verdict = judge(&list, &knative(1, Schedule::Exponential(200)));
         assert_eq!(verdict.intervals[0].actual_ms, 200);
         assert!(verdict.matches, "{verdict:?}");
+    }
+
+    #[test]
+    fn the_deliveries_query_names_the_event_and_only_the_stated_parameters() {
+        let policy = PolicyQuery {
+            retry: Some("3".into()),
+            backoff_policy: Some("exponential".into()),
+            backoff_delay: Some(" PT0.2S ".into()),
+            intervals: Some(String::new()),
+            ..PolicyQuery::default()
+        };
+        assert_eq!(
+            policy.deliveries_query("/orders?x=1", "a&b"),
+            "source=%2Forders%3Fx%3D1&id=a%26b&retry=3&backoffPolicy=exponential&backoffDelay=PT0.2S"
+        );
     }
 
     #[test]
