@@ -123,7 +123,8 @@ async fn appends_issue_increasing_ids_and_publish_in_order(kind: Kind) {
     let mut rx = b.hub.subscribe();
     let mut issued = append(&b.log, &["a", "b", "c"]).await;
     // A retry a rule refused: its answer travels in the frame too.
-    let record = DeliveryRecord { attempt: 2, status: 503, rule: Some("r".into()), ..DeliveryRecord::default() };
+    let record =
+        DeliveryRecord { attempt: 2, status: 503, rule: Some("r".into()), ..DeliveryRecord::default() };
     let retried = Batch { deliveries: vec![record], ..batch(&["d"]) };
     issued.extend(b.log.append(retried).await.unwrap().iter().map(|e| e.id()));
     assert!(issued.windows(2).all(|w| w[0] < w[1]), "{issued:?}");

@@ -323,7 +323,8 @@ async fn cloudevent_frames_name_the_rules_the_event_breaks_live_and_on_replay() 
 #[tokio::test]
 async fn cloudevent_frames_carry_the_lab_answer_of_a_ruled_or_repeated_delivery() {
     let server = Server::start(&[]).await;
-    let rules = json!({"rules": [{"name": "once", "match": {"path": "/r/orders"}, "action": {"fail_first": 1}}]});
+    let rules =
+        json!({"rules": [{"name": "once", "match": {"path": "/r/orders"}, "action": {"fail_first": 1}}]});
     let put = server.http.put(server.url("/api/rules")).json(&rules).send().await.unwrap();
     assert_eq!(put.status(), 200);
     let mut live = server.stream("", None).await;

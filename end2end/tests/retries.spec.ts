@@ -43,7 +43,8 @@ test("a refused delivery and its retries carry badges, and the detail draws them
 
   const badges = player.rows.getByTestId("delivery-badge");
   await expect(badges).toHaveText(["202 · attempt 3", "503 · attempt 2", "503 · attempt 1"]);
-  await expect(badges.first()).toHaveAttribute("title", "Answered 202, delivery 3 of this source and id");
+  await expect(badges.first()).toHaveAttribute("title", /status the delivery lab answered/);
+  await expect(badges.last()).toHaveClass(/badge-alert/);
   await expect(player.row("plain-1").getByTestId("delivery-badge")).toHaveCount(0);
 
   // The first attempt: its timeline shows all three, and the policy the producer claims.

@@ -18,6 +18,9 @@ const WIDTH: i64 = 1000;
 const PAD: i64 = 40;
 const HEIGHT: i64 = 70;
 const AXIS_Y: i64 = 44;
+/// Styles of this chunk's markup, here rather than in the page's stylesheet, which every visit loads.
+const SECTION_STYLE: &str = "margin:10px 0;padding:8px 10px;border:1px solid var(--border);border-radius:8px";
+const TEXT_STYLE: &str = "fill:var(--muted);font:20px var(--mono)";
 
 /// `205 ms`, `1.6 s`, `-40 ms`: integer arithmetic, no float formatting.
 fn span(ms: i64) -> String {
@@ -39,7 +42,7 @@ fn field(
 ) -> impl IntoView {
     let id = format!("policy-{label}");
     view! {
-        <label class="policy-field" for=format!("policy-{label}")>
+        <label class="form-field policy-field" for=format!("policy-{label}")>
             <span>{label}</span>
             <input
                 id=id
@@ -65,7 +68,9 @@ pub fn DeliveryTimeline(source: String, id: String) -> impl IntoView {
     let stored = || load(POLICY_KEY).and_then(|text| serde_json::from_str::<PolicyQuery>(&text).ok());
     let policy = RwSignal::new(stored().unwrap_or_default());
     let checked = StoredValue::new(policy.get_untracked());
-    let answer = RwSignal::new(None::<Result<Deliveries, String>>);
+    // The last answer, kept while a refused policy shows its error.
+    let found = RwSignal::new(None::<Deliveries>);
+    let error = RwSignal::new(None::<String>);
     let busy = StoredValue::new(false);
     let again = StoredValue::new(false);
     let (source, id) = (StoredValue::new(source), StoredValue::new(id));
@@ -75,7 +80,8 @@ pub fn DeliveryTimeline(source: String, id: String) -> impl IntoView {
         source: StoredValue<String>,
         id: StoredValue<String>,
         checked: StoredValue<PolicyQuery>,
-        answer: RwSignal<Option<Result<Deliveries, String>>>,
+        found: RwSignal<Option<Deliveries>>,
+        error: RwSignal<Option<String>>,
         busy: StoredValue<bool>,
         again: StoredValue<bool>,
     ) {
@@ -87,21 +93,25 @@ pub fn DeliveryTimeline(source: String, id: String) -> impl IntoView {
         leptos::task::spawn_local(async move {
             let result = fetch_deliveries(&source.get_value(), &id.get_value(), &checked.get_value()).await;
             // The pane may have moved on to another event: its signals are gone then.
-            if answer.try_set(Some(result)).is_some() {
+            let gone = match result {
+                Ok(deliveries) => found.try_set(Some(deliveries)).is_some() || error.try_set(None).is_some(),
+                Err(message) => error.try_set(Some(message)).is_some(),
+            };
+            if gone {
                 return;
             }
             set_timeout(
                 move || {
                     if busy.try_set_value(false).is_none() && again.get_value() {
                         again.set_value(false);
-                        ask(source, id, checked, answer, busy, again);
+                        ask(source, id, checked, found, error, busy, again);
                     }
                 },
                 std::time::Duration::from_secs(1),
             );
         });
     }
-    let ask = move || ask(source, id, checked, answer, busy, again);
+    let ask = move || ask(source, id, checked, found, error, busy, again);
     // First on mount, then whenever the tab has received more events (a retry may be among them).
     let received = Memo::new(move |_| ui.view.with(|view| view.received()));
     Effect::new(move |_| {
@@ -123,10 +133,10 @@ pub fn DeliveryTimeline(source: String, id: String) -> impl IntoView {
     };
 
     view! {
-        <section class="deliveries" aria-labelledby="deliveries-title" data-testid="deliveries">
+        <section class="deliveries" style=SECTION_STYLE aria-labelledby="deliveries-title" data-testid="deliveries">
             <h3 id="deliveries-title">"Deliveries of this source and id"</h3>
             <form class="policy" on:submit=check data-testid="policy-form">
-                <label class="policy-field" for="policy-backoffPolicy">
+                <label class="form-field policy-field" for="policy-backoffPolicy">
                     <span>"backoffPolicy"</span>
                     <select
                         id="policy-backoffPolicy"
@@ -146,21 +156,21 @@ pub fn DeliveryTimeline(source: String, id: String) -> impl IntoView {
                 {field(policy, "tolerance", "0.25", |p| &p.tolerance, |p| &mut p.tolerance)}
                 <button type="submit" class="button" data-testid="policy-check">"Check"</button>
             </form>
+            {move || error.get().map(|message| view! {
+                <p class="error-text" role="alert" data-testid="deliveries-error">{message}</p>
+            })}
             <div aria-live="polite">
-                {move || answer.with(|answer| match answer {
+                {move || found.with(|found| match found {
                     None => view! { <p class="muted">"Loading the deliveries …"</p> }.into_any(),
-                    Some(Err(message)) => view! {
-                        <p class="error-text" role="alert" data-testid="deliveries-error">{message.clone()}</p>
-                    }.into_any(),
-                    Some(Ok(found)) => verdict_view(found.verdict.as_ref(), found.deliveries.len()).into_any(),
+                    Some(found) => verdict_view(found.verdict.as_ref(), found.deliveries.len()).into_any(),
                 })}
             </div>
-            {move || answer.with(|answer| match answer {
-                Some(Ok(found)) if !found.deliveries.is_empty() => {
+            {move || found.with(|found| match found {
+                Some(found) if !found.deliveries.is_empty() => {
                     let checks = found.verdict.as_ref().map(|v| v.intervals.as_slice()).unwrap_or_default();
                     Some(view! {
                         {axis(&found.deliveries, checks)}
-                        <ol class="attempts" data-testid="delivery-attempts">
+                        <ol class="attempts" style="padding:0;list-style:none;font-size:12.5px" data-testid="delivery-attempts">
                             {found.deliveries.iter().enumerate().map(|(i, row)| {
                                 attempt_item(row, i.checked_sub(1).and_then(|i| checks.get(i)))
                             }).collect_view()}
@@ -266,35 +276,36 @@ fn axis(rows: &[DeliveryRow], checks: &[IntervalCheck]) -> impl IntoView + use<>
         .map(|(i, row)| {
             let status = row.status.unwrap_or(202);
             let (from, to) = (x(arrivals[i]), x(answered(i)));
-            let class = if status >= 400 { "dot bad" } else { "dot" };
+            let (class, fill) = if status >= 400 { ("dot bad", "fill:var(--red)") } else { ("dot", "fill:var(--green)") };
             view! {
-                <line class="held" x1=from y1=AXIS_Y x2=to y2=AXIS_Y />
-                <circle class=class cx=from cy=AXIS_Y r="7" />
-                <text x=from y=AXIS_Y - 14 text-anchor="middle">{status.to_string()}</text>
+                <line class="held" style="stroke:var(--yellow);stroke-width:6" x1=from y1=AXIS_Y x2=to y2=AXIS_Y />
+                <circle class=class style=fill cx=from cy=AXIS_Y r="7" />
+                <text style=TEXT_STYLE x=from y=AXIS_Y - 14 text-anchor="middle">{status.to_string()}</text>
             }
         })
         .collect_view();
     let ticks = expected
         .into_iter()
         .flatten()
-        .map(|t| view! { <line class="expected" x1=x(t) y1=AXIS_Y - 12 x2=x(t) y2=AXIS_Y + 12 /> })
+        .map(|t| view! { <line class="expected" style="stroke:var(--muted);stroke-width:2;stroke-dasharray:4 3" x1=x(t) y1=AXIS_Y - 12 x2=x(t) y2=AXIS_Y + 12 /> })
         .collect_view();
     let gaps = (1..rows.len())
         .filter_map(|i| {
             let actual = rows[i].interval_ms?;
             let mid = (x(answered(i - 1)) + x(arrivals[i])) / 2;
-            Some(view! { <text class="gap" x=mid y=AXIS_Y + 22 text-anchor="middle">{format!("+{}", span(actual))}</text> })
+            Some(view! { <text class="gap" style=TEXT_STYLE x=mid y=AXIS_Y + 22 text-anchor="middle">{format!("+{}", span(actual))}</text> })
         })
         .collect_view();
     view! {
         <svg
             class="delivery-axis"
+            style="width:100%;overflow:visible"
             viewBox=format!("0 0 {WIDTH} {HEIGHT}")
             role="img"
             aria-label=label
             data-testid="delivery-axis"
         >
-            <line class="axis" x1=PAD y1=AXIS_Y x2=WIDTH - PAD y2=AXIS_Y />
+            <line class="axis" style="stroke:var(--border);stroke-width:2" x1=PAD y1=AXIS_Y x2=WIDTH - PAD y2=AXIS_Y />
             {ticks}
             {marks}
             {gaps}

@@ -287,13 +287,14 @@ fn EventRow(row: Arc<Row>, active: RwSignal<Option<EventId>>) -> impl IntoView {
                 {gap.map(|text| view! { <span class="badge badge-alert" data-testid="gap-marker" title=text.clone()>"gap"</span> })}
                 {row.is_duplicate().then(|| view! { <span class="badge badge-warn" title="Same source and id as an earlier event">"dup"</span> })}
                 {legacy.then(|| view! { <span class="badge" title="CloudEvents 0.3, shown with 1.0 names">"0.3"</span> })}
-                {answer.map(|answer| {
-                    let title = format!("Answered {}, delivery {} of this source and id", answer.status, answer.attempt);
-                    view! {
-                        <span class="badge" class:badge-alert=answer.is_failure() data-testid="delivery-badge" title=title.clone() aria-label=title>
-                            {format!("{} · attempt {}", answer.status, answer.attempt)}
-                        </span>
-                    }
+                {answer.map(|answer| view! {
+                    <span
+                        class=if answer.is_failure() { "badge badge-alert" } else { "badge" }
+                        data-testid="delivery-badge"
+                        title="The status the delivery lab answered, and which delivery of this source and id it was"
+                    >
+                        {format!("{} · attempt {}", answer.status, answer.attempt)}
+                    </span>
                 })}
                 {(!counted.is_empty()).then(|| {
                     let title = format!("Warnings: {}", counted.to_ids());

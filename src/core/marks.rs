@@ -36,15 +36,17 @@ impl Answered {
         format!("{} attempt {}", self.status, self.attempt)
     }
 
-    /// Reads [`Answered::to_field`]'s form; anything else is `None`.
+    /// Reads [`Answered::to_field`]'s form; anything else is `None`. (One integer parser for
+    /// both numbers, the one the SSE reader has anyway: this runs in the page's first module.)
     pub fn parse(text: &str) -> Option<Self> {
-        let mut words = text.split(' ');
-        let status = words.next()?.parse().ok().filter(|s| (100..=599).contains(s))?;
-        let attempt = match (words.next(), words.next(), words.next()) {
-            (Some("attempt"), Some(n), None) => n.parse().ok().filter(|n| *n > 0)?,
-            _ => return None,
+        let (status, attempt) = text.split_once(" attempt ")?;
+        let number = |text: &str, range: std::ops::RangeInclusive<u64>| {
+            text.parse::<u64>().ok().filter(|n| range.contains(n))
         };
-        Some(Answered { status, attempt })
+        Some(Answered {
+            status: number(status, 100..=599)? as u16,
+            attempt: number(attempt, 1..=u64::from(u32::MAX))? as u32,
+        })
     }
 
     /// The producer was told to try again or give up (a 4xx or 5xx).
@@ -107,8 +109,16 @@ mod tests {
 
     #[test]
     fn a_malformed_answer_is_left_out() {
-        for text in ["", "503", "503 attempt", "503 attempt 0", "99 attempt 1", "503 try 3", "503 attempt 3 x", "x attempt 1"]
-        {
+        for text in [
+            "",
+            "503",
+            "503 attempt",
+            "503 attempt 0",
+            "99 attempt 1",
+            "503 try 3",
+            "503 attempt 3 x",
+            "x attempt 1",
+        ] {
             assert_eq!(Answered::parse(text), None, "{text:?}");
         }
         assert!(Answered::parse("429 attempt 1").is_some_and(Answered::is_failure));

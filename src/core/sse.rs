@@ -87,14 +87,15 @@ impl Frame {
         if let Some(id) = &self.id {
             write_field(out, "id", id, |c| matches!(c, '\r' | '\n' | '\0'));
         }
-        if let Some(event) = self.event.as_deref().filter(|e| !e.is_empty()) {
-            write_field(out, "event", event, |c| matches!(c, '\r' | '\n'));
-        }
-        if let Some(warnings) = &self.warnings {
-            write_field(out, "warnings", warnings, |c| matches!(c, '\r' | '\n'));
-        }
-        if let Some(delivery) = &self.delivery {
-            write_field(out, "delivery", delivery, |c| matches!(c, '\r' | '\n'));
+        let fields = [
+            ("event", self.event.as_deref().filter(|e| !e.is_empty())),
+            ("warnings", self.warnings.as_deref()),
+            ("delivery", self.delivery.as_deref()),
+        ];
+        for (name, value) in fields {
+            if let Some(value) = value {
+                write_field(out, name, value, |c| matches!(c, '\r' | '\n'));
+            }
         }
         if let Some(retry) = self.retry {
             // Writing to a String cannot fail.
@@ -195,6 +196,11 @@ impl Parser {
     /// Feeds `chunk` and hands each frame it completes to `on_frame`, in stream order, without
     /// collecting them first.
     pub fn push_with(&mut self, chunk: &[u8], mut on_frame: impl FnMut(Frame)) {
+        self.feed(chunk, &mut on_frame);
+    }
+
+    /// [`Parser::push_with`]'s body, `dyn` so the page holds one copy of it.
+    fn feed(&mut self, chunk: &[u8], on_frame: &mut dyn FnMut(Frame)) {
         let mut rest = self.skip_bom(chunk);
         if self.after_cr && !rest.is_empty() {
             self.after_cr = false;
@@ -217,11 +223,11 @@ impl Parser {
                 end + 1
             };
             if self.line.is_empty() {
-                self.process_line(&rest[..end], &mut on_frame);
+                self.process_line(&rest[..end], on_frame);
             } else {
                 let mut line = mem::take(&mut self.line);
                 line.extend_from_slice(&rest[..end]);
-                self.process_line(&line, &mut on_frame);
+                self.process_line(&line, on_frame);
                 line.clear();
                 self.line = line;
             }
@@ -289,7 +295,8 @@ impl Parser {
 
     /// WHATWG §9.2.6: a blank line dispatches, `:` starts a comment, otherwise the line is a field whose
     /// name runs to the first colon and whose value follows it, minus one leading space.
-    fn process_line(&mut self, line: &[u8], on_frame: &mut impl FnMut(Frame)) {
+    /// `dyn`: one copy of the line and dispatch code in the page, whoever reads frames.
+    fn process_line(&mut self, line: &[u8], on_frame: &mut dyn FnMut(Frame)) {
         if line.is_empty() {
             self.dispatch(on_frame);
             return;
@@ -332,7 +339,7 @@ impl Parser {
 
     /// WHATWG §9.2.6 "dispatch the event": the last event ID string takes the id buffer's value even when
     /// nothing is dispatched; an empty data buffer dispatches nothing; one trailing LF is removed.
-    fn dispatch(&mut self, on_frame: &mut impl FnMut(Frame)) {
+    fn dispatch(&mut self, on_frame: &mut dyn FnMut(Frame)) {
         if let Some(id) = &self.id {
             self.last_event_id.clone_from(id);
         }
@@ -740,7 +747,14 @@ data\rdata: \xF0\x9F\x98\x80\xFF\r\n\rid: 2\0\nfoo\nevent: e\n\n\r\nid: 3\ndata:
         let (id, warnings) = (proptest::option::of(field_value()), proptest::option::of(field_value()));
         let delivery = proptest::option::of(field_value());
         (event, data, id, proptest::option::of(any::<u64>()), warnings, delivery).prop_map(
-            |(event, data, id, retry, warnings, delivery)| Frame { event, data, id, retry, warnings, delivery },
+            |(event, data, id, retry, warnings, delivery)| Frame {
+                event,
+                data,
+                id,
+                retry,
+                warnings,
+                delivery,
+            },
         )
     }
 

@@ -788,11 +788,7 @@ mod tests {
     }
 
     fn incoming(ms: u64, id: &str) -> Incoming {
-        Incoming::Event {
-            id: EventId::new(ms, 0),
-            json: event_json(id, "t").into(),
-            marks: Marks::default(),
-        }
+        Incoming::Event { id: EventId::new(ms, 0), json: event_json(id, "t").into(), marks: Marks::default() }
     }
 
     fn gap(missed: Option<u64>) -> Gap {
@@ -864,11 +860,8 @@ mod tests {
     #[test]
     fn apply_skips_json_that_is_not_a_valid_event() {
         let mut view = EventView::new(10);
-        let bad = Incoming::Event {
-            id: EventId::new(1, 0),
-            json: r#"{"id":"x"}"#.into(),
-            marks: Marks::default(),
-        };
+        let bad =
+            Incoming::Event { id: EventId::new(1, 0), json: r#"{"id":"x"}"#.into(), marks: Marks::default() };
         let applied = view.apply([bad, incoming(2, "ok")]);
         assert_eq!((applied.shown, applied.skipped.len(), view.len()), (1, 1, 1));
     }
