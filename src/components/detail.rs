@@ -174,7 +174,8 @@ fn EventDetail(
         {move || match received.get() {
             None => EitherOf3::A(view! { <p class="muted">"Loading the request …"</p> }),
             Some(Err(e)) => EitherOf3::B(view! { <p class="error-text">{format!("Not available: {e}")}</p> }),
-            Some(Ok(envelope)) => EitherOf3::C(view! { <Received envelope /> }),
+            // Type-erased: the pane's view type is otherwise deeper than the compiler's query limit.
+            Some(Ok(envelope)) => EitherOf3::C(view! { <Received envelope /> }.into_any()),
         }}
         <details class="curl">
             <summary>"curl"</summary>
