@@ -335,4 +335,70 @@ async fn rules_need_the_token_like_every_other_route() {
     let stored = json_of(&body);
     assert_eq!(stored["rules"][0]["action"], document["rules"][0]["action"]);
     assert_eq!(stored["rules"][0]["enabled"], true, "answered with its defaults filled in");
+    // A preview reads the history: it needs the token too.
+    assert_eq!(call(server.http.post(server.url("/api/rules/preview")).json(&document)).await.0, 401);
+    let (status, _, body) =
+        call(server.http.post(server.url("/api/rules/preview")).bearer_auth("s3cret").json(&document)).await;
+    assert_eq!(status, 200, "{body}");
+}
+
+#[tokio::test]
+async fn a_rules_preview_counts_the_newest_events_each_rule_matches_and_decides_without_applying_it() {
+    let server = Server::start(&[]).await;
+    let mut user = event("u1");
+    user["type"] = json!("com.example.user.created");
+    for (path, event) in [
+        ("/r/orders", event("p1")),
+        ("/r/orders?token=x", event("p2")),
+        ("/r/other", user),
+        ("/events", event("p3")),
+    ] {
+        assert_eq!(deliver(&server, path, &event).await.0, 202);
+    }
+    let to_self = json!({"target": "self", "event": event("p4")});
+    let (status, _, body) = call(server.http.post(server.url("/api/send")).json(&to_self)).await;
+    assert_eq!(status, 200, "{body}");
+    let preview = |document: Value| {
+        let request = server.http.post(server.url("/api/rules/preview")).json(&document);
+        async move {
+            let (status, _, body) = call(request).await;
+            (status, json_of(&body))
+        }
+    };
+    let (status, answer) = preview(json!({"rules": [
+        {"name": "off", "enabled": false, "match": {"path": "/r/*"}},
+        {"name": "orders", "match": {"path": "/r/orders"}, "action": {"status": 503}},
+        {"name": "users", "match": {"filter": "type = 'com.example.user.created'"}},
+        {"name": "rest"}
+    ]}))
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(
+        answer,
+        json!({"scanned": 5, "rules": [
+            {"name": "off", "matches": 3, "decides": 0},
+            {"name": "orders", "matches": 2, "decides": 2},
+            {"name": "users", "matches": 1, "decides": 1},
+            {"name": "rest", "matches": 4, "decides": 1}
+        ]}),
+        "the page's own send is scanned but never ruled"
+    );
+    let (_, _, body) = call(server.http.get(server.url("/api/rules"))).await;
+    assert_eq!(json_of(&body), json!({"rules": []}), "a preview puts nothing in force");
+    assert_eq!(deliver(&server, "/r/orders", &event("p5")).await.0, 202);
+
+    let (status, answer) =
+        preview(json!({"rules": [{"name": "a"}, {"name": "b", "action": {"status": 700}}]})).await;
+    assert_eq!((status, &answer["error"]["code"]), (400, &json!("invalid_rules")), "{answer}");
+    assert_eq!(answer["error"]["details"][0]["path"], "rules[1].action.status");
+    assert!(answer["error"]["message"].as_str().unwrap().starts_with("rules[1].action.status"), "{answer}");
+    let (status, _, body) = call(server.http.post(server.url("/api/rules/preview")).body("{}")).await;
+    assert_eq!((status, json_of(&body)["error"]["code"].clone()), (415, json!("unsupported_media_type")));
+
+    // Only the newest 100 count: the orders above are older than these.
+    server.post_batch(&common::live::batch("n", 100)).await;
+    let (status, answer) =
+        preview(json!({"rules": [{"name": "orders", "match": {"path": "/r/orders"}}]})).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer, json!({"scanned": 100, "rules": [{"name": "orders", "matches": 0, "decides": 0}]}));
 }

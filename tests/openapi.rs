@@ -286,6 +286,12 @@ async fn real_answers_of_every_route_match_the_document() {
     assert_eq!(deliveries.json()["deliveries"].as_array().map(Vec::len), Some(2), "{}", deliveries.text());
     c.check("GET", "/api/deliveries", &deliveries);
     c.check("GET", "/api/deliveries", &get(&app, "/api/deliveries?source=x").await);
+    c.check_request("POST", "/api/rules/preview", JSON.1, &rules);
+    let preview = post(&app, "/api/rules/preview", &[JSON], rules.to_string()).await;
+    assert_eq!(preview.json()["rules"][0]["matches"], 2, "{}", preview.text());
+    c.check("POST", "/api/rules/preview", &preview);
+    c.check("POST", "/api/rules/preview", &post(&app, "/api/rules/preview", &[JSON], unnamed).await);
+    c.check("POST", "/api/rules/preview", &post(&app, "/api/rules/preview", &plain, "{}").await);
     c.check(
         "PUT",
         "/api/rules",

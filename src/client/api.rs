@@ -3,6 +3,7 @@
 use crate::core::cloudevent::Mode;
 use crate::core::id::EventId;
 use crate::core::lab::verdict::{Deliveries, PolicyQuery};
+use crate::core::lab::{Rules, RulesPreview};
 use crate::core::protocol::{
     Accepted, Delivery, Envelope, Rejection, RejectionList, RejectionSummary, SendRequest, SinkInfo, Sinks,
     TriggerPreview,
@@ -130,4 +131,23 @@ pub async fn preview_trigger(manifest: String) -> ApiResult<TriggerPreview> {
 /// `policy` when it states one.
 pub async fn fetch_deliveries(source: &str, id: &str, policy: &PolicyQuery) -> ApiResult<Deliveries> {
     Ok(call_as("GET", &format!("/api/deliveries?{}", policy.deliveries_query(source, id)), None).await?)
+}
+
+/// `GET /api/rules`: the delivery lab's response rules in force, in order.
+pub async fn fetch_rules() -> ApiResult<Rules> {
+    Ok(call_as("GET", "/api/rules", None).await?)
+}
+
+/// `PUT /api/rules`: puts `rules` in force; the rules as stored, or the server's error, which
+/// names the wrong field (`rules[0].action.status: ...`).
+pub async fn save_rules(rules: &Rules) -> ApiResult<Rules> {
+    let body = serde_json::to_string(rules).map_err(|e| e.to_string())?;
+    Ok(call_as("PUT", "/api/rules", Some(("application/json", body))).await?)
+}
+
+/// `POST /api/rules/preview`: how many of the newest stored events each of `rules` would match
+/// and answer, without putting them in force.
+pub async fn preview_rules(rules: &Rules) -> ApiResult<RulesPreview> {
+    let body = serde_json::to_string(rules).map_err(|e| e.to_string())?;
+    Ok(call_as("POST", "/api/rules/preview", Some(("application/json", body))).await?)
 }

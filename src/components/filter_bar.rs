@@ -10,12 +10,13 @@ use crate::core::filter::Filter;
 use leptos::prelude::*;
 
 /// The filter bar. Edits `filter`; the player applies it and writes it to the URL.
-/// `trigger_open` shows the Trigger dry-run panel; `expression_error` says why the expression
-/// does not parse (the player compiles it).
+/// `trigger_open` shows the Trigger dry-run panel, `lab_open` the delivery lab's rules;
+/// `expression_error` says why the expression does not parse (the player compiles it).
 #[component]
 pub fn FilterBar(
     filter: RwSignal<Filter>,
     trigger_open: RwSignal<bool>,
+    lab_open: RwSignal<bool>,
     expression_error: RwSignal<Option<ParseError>>,
 ) -> impl IntoView {
     let ui = use_ui();
@@ -140,16 +141,10 @@ pub fn FilterBar(
                 }}
             </span>
             <ExportImport />
-            <button
-                type="button"
-                class="button subtle"
-                data-testid="trigger-open"
-                aria-expanded=move || trigger_open.get().to_string()
-                title="Which events would a Knative Trigger deliver?"
-                on:click=move |_| trigger_open.update(|open| *open = !*open)
-            >
-                "Trigger dry-run"
-            </button>
+            {(
+                panel_button(trigger_open, "trigger-open", "Which events would a Knative Trigger deliver?", "Trigger dry-run"),
+                panel_button(lab_open, "lab-open", "How the player answers producers: response rules", "Delivery lab"),
+            )}
             <button
                 type="button"
                 class="button subtle"
@@ -163,6 +158,28 @@ pub fn FilterBar(
                 "Reset"
             </button>
         </section>
+    }
+}
+
+/// A button that opens and closes a panel, saying which in `aria-expanded`. One function for
+/// every panel, so they share its code on the first page.
+fn panel_button(
+    open: RwSignal<bool>,
+    testid: &'static str,
+    title: &'static str,
+    label: &'static str,
+) -> impl IntoView {
+    view! {
+        <button
+            type="button"
+            class="button subtle"
+            data-testid=testid
+            aria-expanded=move || open.get().to_string()
+            title=title
+            on:click=move |_| open.update(|open| *open = !*open)
+        >
+            {label}
+        </button>
     }
 }
 

@@ -10,6 +10,7 @@ pub mod filter_bar;
 pub mod header;
 pub mod player;
 pub mod rejected;
+pub mod rules;
 pub mod send_form;
 pub mod shortcuts;
 pub mod timeline;

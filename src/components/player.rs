@@ -8,12 +8,14 @@ use crate::components::detail::DetailPane;
 use crate::components::event_list::EventList;
 use crate::components::filter_bar::FilterBar;
 use crate::components::rejected::rejected_lane;
+use crate::components::rules::rules_panel;
 use crate::components::timeline::TimelineView;
 use crate::components::trigger::trigger_panel;
 use crate::core::expression::{EventPredicate, ParseError, compile_optional};
 use crate::core::filter::Filter;
 use leptos::either::Either;
 use leptos::prelude::*;
+use std::pin::Pin;
 use std::sync::Arc;
 
 /// Parses and compiles a filter expression. The CESQL engine is loaded with this function, the
@@ -21,6 +23,14 @@ use std::sync::Arc;
 #[lazy]
 fn compile_expression(text: String) -> Result<Option<Arc<dyn EventPredicate>>, ParseError> {
     compile_optional(&text)
+}
+
+/// A panel's view on its way: boxed, so that every panel shares one `Suspend` (code size).
+type PanelView = Pin<Box<dyn Future<Output = AnyView> + Send>>;
+
+/// The panel `load` fetches (with its code, the first time), shown while `open`.
+fn lazy_panel(open: RwSignal<bool>, load: fn(RwSignal<bool>) -> PanelView) -> impl IntoView {
+    move || open.get().then(|| Suspend::new(load(open)))
 }
 
 /// The player view at `/`.
@@ -31,6 +41,7 @@ pub fn Player() -> impl IntoView {
     let initial = Filter::from_query(&page_query());
     let filter = RwSignal::new(initial);
     let trigger_open = RwSignal::new(false);
+    let lab_open = RwSignal::new(false);
     let expression_error = RwSignal::new(None::<ParseError>);
     Effect::new(move |previous: Option<()>| {
         let current = filter.get();
@@ -75,8 +86,11 @@ pub fn Player() -> impl IntoView {
     });
 
     view! {
-        <FilterBar filter trigger_open expression_error />
-        {move || trigger_open.get().then(|| Suspend::new(trigger_panel(trigger_open)))}
+        <FilterBar filter trigger_open lab_open expression_error />
+        {(
+            lazy_panel(trigger_open, |open| Box::pin(trigger_panel(open))),
+            lazy_panel(lab_open, |open| Box::pin(rules_panel(open))),
+        )}
         <TimelineView filter />
         {move || match ui.lane.get() {
             Lane::Events => Either::Left(view! {

@@ -1,12 +1,15 @@
-//! The delivery lab over HTTP (DESIGN §11): `GET`/`PUT /api/rules`, `GET /api/deliveries`, and
-//! what ingest asks of the lab: the attempt number of each event and the rules in force. Rules,
+//! The delivery lab over HTTP (DESIGN §11): `GET`/`PUT /api/rules`, `POST /api/rules/preview`,
+//! `GET /api/deliveries`, and what ingest asks of the lab: the attempt number of each event and the rules in force. Rules,
 //! answers and verdicts are `core::lab`; this keeps them (memory or Redis) and reads requests.
 
 use crate::core::cloudevent::{CloudEvent, DecodeError, DuplicateKey, Mode, ValidationError, unix_millis};
+use crate::core::envelope::RequestRecord;
 use crate::core::lab::verdict::{Attempt, Deliveries, DeliveryRow, PolicyQuery, judge};
 use crate::core::lab::{Answer, AnswerKind, ReplyMode, RuleSet, Rules, parse_rules};
+use crate::core::lab::{PREVIEW_EVENTS, RulesPreview};
 use crate::core::protocol::{Accepted, ErrorBody};
 use crate::server::AppState;
+use crate::server::access::is_ingest_path;
 use crate::server::api::query;
 use crate::server::error::{ApiError, Result};
 use crate::server::event_log::{LogError, LogResult, Range};
@@ -15,7 +18,7 @@ use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use redis::Script;
 use redis::aio::ConnectionManager;
@@ -33,6 +36,7 @@ const SCAN_CHUNK: usize = 1000;
 pub fn routes(max_body: usize) -> Router<AppState> {
     Router::new()
         .route("/api/rules", get(get_rules).put(put_rules))
+        .route("/api/rules/preview", post(preview_rules))
         .route("/api/deliveries", get(get_deliveries))
         .layer(DefaultBodyLimit::max(max_body))
 }
@@ -319,6 +323,18 @@ async fn put_rules(
     headers: HeaderMap,
     body: std::result::Result<Bytes, BytesRejection>,
 ) -> Result<Json<Rules>> {
+    let (rules, set) = read_rules(&state, &headers, body)?;
+    state.lab.replace(rules.clone(), set).await?;
+    Ok(Json(rules))
+}
+
+/// A rules document from a request body, checked and compiled: `415` unless JSON,
+/// `malformed_json` when not JSON at all, `invalid_rules` naming each wrong field.
+fn read_rules(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: std::result::Result<Bytes, BytesRejection>,
+) -> Result<(Rules, RuleSet)> {
     let json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -338,8 +354,49 @@ async fn put_rules(
     }
     let rules = parse_rules(&body).map_err(ApiError::InvalidRules)?;
     let set = RuleSet::compile(&rules).map_err(ApiError::InvalidRules)?;
-    state.lab.replace(rules.clone(), set).await?;
-    Ok(Json(rules))
+    Ok((rules, set))
+}
+
+/// `POST /api/rules/preview`: what a rules document would do with the newest stored events.
+#[utoipa::path(
+    post,
+    path = "/api/rules/preview",
+    tag = "lab",
+    description = "A dry run of a rules document (checked as `PUT /api/rules` checks it, and not put in \
+force) over the newest 100 stored events: for each rule, in order, how many events its `match` holds for \
+(the request path each was posted to, and its `filter`), enabled or not, and how many it would answer, being \
+the first enabled rule that holds. Each event counts alone (ingest answers a batch by its first event); \
+events the page sent to itself (`POST /api/send`) are never ruled.",
+    request_body(content = Rules, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The count of each rule over the scanned events", body = RulesPreview),
+        (status = 400, description = "`invalid_rules`: a rule is wrong (`details[].path` says where, e.g. \
+`rules[2].action.retry_after`; a filter that does not parse has `kind: parse` and `position`); `malformed_json`: \
+not JSON; `body_unreadable`: the body broke off", body = ErrorBody),
+        (status = 408, description = "`request_timeout`: the body did not arrive within `--body-timeout`", body = ErrorBody),
+        (status = 413, description = "`body_too_large`: over `--max-body`", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: not `Content-Type: application/json`", body = ErrorBody),
+        (status = 503, description = "`backend_unavailable`: the history backend is unreachable", body = ErrorBody),
+    )
+)]
+async fn preview_rules(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: std::result::Result<Bytes, BytesRejection>,
+) -> Result<Json<RulesPreview>> {
+    let (_, set) = read_rules(&state, &headers, body)?;
+    let range = Range { after: None, before: None, limit: PREVIEW_EVENTS, from_end: true };
+    let page = state.log.range(range).await?;
+    let events =
+        page.entries.iter().map(|entry| (ruled_path(&entry.envelope.request), &entry.envelope.event));
+    Ok(Json(set.preview(events)))
+}
+
+/// The path rules matched a stored event's request against: its path without the query, when it
+/// came in on an ingest route (the page's own sends are never ruled).
+fn ruled_path(request: &RequestRecord) -> Option<&str> {
+    let path = request.path.split('?').next().unwrap_or_default();
+    is_ingest_path(path).then_some(path)
 }
 
 /// `GET /api/deliveries` query: the event, and optionally a policy to judge its deliveries by.

@@ -8,6 +8,7 @@ use crate::core::envelope::Headers;
 use crate::core::id::EventId;
 use crate::core::lab::verdict::{Deliveries, DeliveryRow, IntervalCheck, Verdict};
 use crate::core::lab::{Action, DeliveryRecord, FailRate, Match, Reply, ReplyMode, Rule, Rules};
+use crate::core::lab::{RulePreview, RulesPreview};
 use crate::core::protocol::{
     Accepted, Cleared, ClearedCount, Connected, Delivery, Envelope, ErrorBody, ErrorDetail, EvaluateRequest,
     Evaluated, EventName, EventsPage, ExpressionError, ExpressionErrorKind, ExpressionValue, FrameKind, Gap,
@@ -61,6 +62,7 @@ named in its description. Any route answers `405 method_not_allowed` to a method
         expressions::post_preview,
         lab::get_rules,
         lab::put_rules,
+        lab::preview_rules,
         lab::get_deliveries,
         stream::get_stream,
         access::post_session,
@@ -73,6 +75,7 @@ named in its description. Any route answers `405 method_not_allowed` to a method
         Accepted, Cleared, ClearedCount, CloudEvent, Connected, Delivery, Envelope, ErrorBody,
         ErrorDetail, EvaluateRequest, Evaluated, EventId, EventName, EventsPage, ExpressionError, ExpressionErrorKind, ExpressionValue, Gap, GapReason, Headers, HistoryStatus, Mode, Ping, PingType, PreviewedEvent, Refusal, Rejection, RejectionList, RejectionSummary, RequestRecord, SendRequest, SinkInfo, Sinks, Status, StreamFrame, TriggerPreview, TriggerSummary, ValidationError, Warning,
         Rules, Rule, Match, Action, FailRate, Reply, ReplyMode, DeliveryRecord, Deliveries, DeliveryRow, Verdict, IntervalCheck,
+        RulesPreview, RulePreview,
     )),
     modifiers(&SharedHandlers, &AccessRules),
     tags(

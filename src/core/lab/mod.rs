@@ -7,6 +7,7 @@
 //! rule and the attempt number, so every replica answers a retry alike.
 
 pub mod duration;
+pub mod form;
 pub mod verdict;
 
 use crate::core::cloudevent::{CloudEvent, DecodeError, ValidationError, decode_structured};
@@ -26,6 +27,8 @@ pub const MAX_BODY: usize = 64 * 1024;
 pub const MAX_NAME: usize = 100;
 /// The failure status of a rule with `fail_first` or `fail_rate` but no `status`.
 pub const DEFAULT_FAILURE_STATUS: u16 = 503;
+/// Stored events a rules preview looks at: the newest ones.
+pub const PREVIEW_EVENTS: usize = 100;
 
 /// `GET` and `PUT /api/rules`: the ordered response rules.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -157,6 +160,28 @@ pub struct DeliveryRecord {
     pub delay_skipped: bool,
 }
 
+/// `POST /api/rules/preview` answer: what a rules document would have done with the newest
+/// stored events, rule by rule and in order.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct RulesPreview {
+    /// Stored events looked at: the newest [`PREVIEW_EVENTS`], or all of them when fewer.
+    pub scanned: usize,
+    /// One per rule of the document, in its order.
+    pub rules: Vec<RulePreview>,
+}
+
+/// One rule's share of a [`RulesPreview`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct RulePreview {
+    pub name: String,
+    /// Events whose path and filter the rule's match holds for, enabled or not.
+    pub matches: usize,
+    /// Events it would answer: it is the first enabled rule whose match holds, as ingest chooses.
+    pub decides: usize,
+}
+
 /// The rules, checked and compiled: what ingest consults.
 #[derive(Debug, Clone, Default)]
 pub struct RuleSet {
@@ -240,18 +265,49 @@ impl RuleSet {
 
     /// The first enabled rule whose match holds for a request to `path` whose first event is `event`.
     pub fn choose(&self, path: &str, event: &CloudEvent) -> Option<RuleRef<'_>> {
-        self.rules
+        self.rules.iter().find(|rule| rule.enabled && rule.holds(path, event)).map(RuleRef)
+    }
+
+    /// What the rules would have done with `events`, each given with the request path it was
+    /// posted to (`None`: an event ingest never rules, such as one the page sent to itself).
+    /// Every event counts alone: ingest answers a batch by its first event.
+    pub fn preview<'a>(
+        &self,
+        events: impl IntoIterator<Item = (Option<&'a str>, &'a CloudEvent)>,
+    ) -> RulesPreview {
+        let mut rules: Vec<RulePreview> = self
+            .rules
             .iter()
-            .find(|rule| {
-                rule.enabled
-                    && rule.path.as_ref().is_none_or(|glob| glob.is_match(path))
-                    && rule.filter.as_ref().is_none_or(|filter| filter.matches(event))
-            })
-            .map(RuleRef)
+            .map(|rule| RulePreview { name: rule.name.to_string(), ..RulePreview::default() })
+            .collect();
+        let mut scanned = 0;
+        for (path, event) in events {
+            scanned += 1;
+            let Some(path) = path else { continue };
+            let mut decided = false;
+            for (rule, counts) in self.rules.iter().zip(&mut rules) {
+                if rule.holds(path, event) {
+                    counts.matches += 1;
+                    if rule.enabled && !decided {
+                        counts.decides += 1;
+                        decided = true;
+                    }
+                }
+            }
+        }
+        RulesPreview { scanned, rules }
     }
 
     pub fn is_empty(&self) -> bool {
         self.rules.is_empty()
+    }
+}
+
+impl Compiled {
+    /// Whether the match holds for a request to `path` whose first event is `event`.
+    fn holds(&self, path: &str, event: &CloudEvent) -> bool {
+        self.path.as_ref().is_none_or(|glob| glob.is_match(path))
+            && self.filter.as_ref().is_none_or(|filter| filter.matches(event))
     }
 }
 
@@ -543,6 +599,29 @@ mod tests {
         assert_eq!(name("/r/other", "org.x").as_deref(), Some("rest"));
         assert_eq!(name("/", "com.example.a").as_deref(), Some("rest"));
         assert!(RuleSet::default().choose("/", &event("x")).is_none());
+    }
+
+    #[test]
+    fn a_preview_counts_matches_of_every_rule_and_decisions_of_the_first_enabled_one() {
+        let set = RuleSet::compile(&rules(json!({"rules": [
+            {"name": "off", "enabled": false, "match": {"path": "/r/*"}},
+            {"name": "orders", "match": {"path": "/r/orders"}},
+            {"name": "typed", "match": {"filter": "type = 'a'"}},
+            {"name": "rest"}
+        ]})))
+        .unwrap();
+        let (a, b) = (event("a"), event("b"));
+        let events = [(Some("/r/orders"), &a), (Some("/r/other"), &a), (Some("/events"), &b), (None, &a)];
+        let preview = set.preview(events);
+        assert_eq!(preview.scanned, 4);
+        let counts: Vec<(&str, usize, usize)> =
+            preview.rules.iter().map(|r| (r.name.as_str(), r.matches, r.decides)).collect();
+        assert_eq!(counts, [("off", 2, 0), ("orders", 1, 1), ("typed", 2, 1), ("rest", 3, 1)]);
+        assert_eq!(
+            serde_json::to_value(&preview.rules[1]).unwrap(),
+            json!({"name": "orders", "matches": 1, "decides": 1})
+        );
+        assert_eq!(RuleSet::default().preview([(Some("/"), &a)]), RulesPreview { scanned: 1, rules: vec![] });
     }
 
     #[test]
