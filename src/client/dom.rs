@@ -196,11 +196,16 @@ pub fn from_button(ev: &leptos::ev::MouseEvent) -> bool {
 
 /// Moves keyboard focus to the element with this `data-testid`, if it is on the page.
 pub fn focus_testid(testid: &str) {
+    focus_selector(&format!("[data-testid='{testid}']"));
+}
+
+/// Moves keyboard focus to the first element `selector` finds, if any.
+pub fn focus_selector(selector: &str) {
     #[cfg(feature = "hydrate")]
     {
         use wasm_bindgen::JsCast;
         let element = leptos::prelude::document()
-            .query_selector(&format!("[data-testid='{testid}']"))
+            .query_selector(selector)
             .ok()
             .flatten()
             .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
@@ -209,7 +214,7 @@ pub fn focus_testid(testid: &str) {
         }
     }
     #[cfg(not(feature = "hydrate"))]
-    let _ = testid;
+    let _ = selector;
 }
 
 /// Whether a key press happened in a text field (input, textarea, select or editable content),

@@ -22,17 +22,6 @@ use serde_json::Value;
 #[component]
 pub fn DetailPane() -> impl IntoView {
     let ui = use_ui();
-    let envelope = RwSignal::new(None::<(EventId, Result<Envelope, String>)>);
-    Effect::new(move |_| {
-        let Some(id) = ui.selected.get() else { return };
-        leptos::task::spawn_local(async move {
-            let result = load_envelope(id).await;
-            // Only if the user has not moved on meanwhile.
-            if ui.selected.get_untracked() == Some(id) {
-                envelope.set(Some((id, result)));
-            }
-        });
-    });
     // The selection while this tab holds it: a memo, so a burst of new events (each flush updates
     // the view) does not rebuild the pane, only a change of the selected event does.
     // An event the filters hide leaves the pane too; it comes back when they show it again.
@@ -53,24 +42,10 @@ pub fn DetailPane() -> impl IntoView {
         >
             {move || match selected() {
                 None => Either::Left(view! { <p class="hint">"Select an event to see its attributes, data and the request as received."</p> }),
-                Some((id, event)) => {
-                    let received = Signal::derive(move || {
-                        envelope.with(|e| match e {
-                            Some((eid, result)) if *eid == id => Some(result.clone()),
-                            _ => None,
-                        })
-                    });
-                    Either::Right(Suspend::new(event_detail(id, event, received)))
-                }
+                Some((id, event)) => Either::Right(Suspend::new(event_detail(id, event))),
             }}
         </aside>
     }
-}
-
-/// The envelope's reader (its serde code) is part of the detail's module, not the first page.
-#[lazy]
-async fn load_envelope(id: EventId) -> Result<Envelope, String> {
-    fetch_envelope(id).await
 }
 
 fn text_of(value: &Value) -> String {
@@ -89,24 +64,22 @@ fn label(name: &str) -> String {
     }
 }
 
-/// The detail's code (data view, curl, the request as received) is a module of its own, fetched
-/// the first time an event is selected; after that the future is ready at once.
+/// The detail's code (data view, curl, the request as received and its reader) is a module of
+/// its own, fetched the first time an event is selected; after that the future is ready at once.
 #[lazy]
-fn event_detail(
-    id: EventId,
-    event: CloudEvent,
-    received: Signal<Option<Result<Envelope, String>>>,
-) -> AnyView {
-    view! { <EventDetail id event received /> }.into_any()
+fn event_detail(id: EventId, event: CloudEvent) -> AnyView {
+    view! { <EventDetail id event /> }.into_any()
 }
 
 #[component]
-fn EventDetail(
-    id: EventId,
-    event: CloudEvent,
-    received: Signal<Option<Result<Envelope, String>>>,
-) -> impl IntoView {
+fn EventDetail(id: EventId, event: CloudEvent) -> impl IntoView {
     let ui = use_ui();
+    // The request as received: asked for as the pane opens; a pane closed meanwhile drops it.
+    let received = RwSignal::new(None::<Result<Envelope, String>>);
+    leptos::task::spawn_local(async move {
+        let result = fetch_envelope(id).await;
+        received.try_set(Some(result));
+    });
     let attributes = event
         .as_map()
         .iter()

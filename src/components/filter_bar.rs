@@ -183,29 +183,42 @@ fn panel_button(
     }
 }
 
-/// Posts an exported file's events as one batch (all or nothing); the server's error verbatim.
-/// Loaded on first use, like [`export_shown`].
-#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
-#[lazy]
-async fn import_text(text: Option<String>) -> Result<String, String> {
-    let events = parse_import(&text.ok_or("the file could not be read")?)?;
-    post_batch(events).await.map(|n| format!("Imported {n} events"))
+/// What the export and import module is asked to do.
+enum Exchange {
+    /// Save the shown events as a batch JSON or NDJSON file.
+    Export { ndjson: bool },
+    /// Post an exported file's events as one batch (all or nothing).
+    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+    Import(Option<String>),
 }
 
-/// Saves the shown events as a batch JSON or NDJSON file. Loaded on first use: the first page
-/// does not carry the writers.
+/// Export and import, loaded on first use: the first page carries neither the writers nor the
+/// reader. One module for both, since each module costs the first page its loader. An import
+/// answers what it did, or the server's error verbatim; an export answers nothing.
 #[lazy]
-fn export_shown(ui: UiState, ndjson: bool) {
-    let text = ui.view.with_untracked(|view| {
-        let events = view.shown().map(|row| row.event());
-        if ndjson { to_ndjson(events) } else { to_batch_json(events) }
-    });
-    let (name, mime) = if ndjson {
-        ("cloudevents.ndjson", "application/x-ndjson")
-    } else {
-        ("cloudevents.json", "application/cloudevents-batch+json")
-    };
-    download(name, mime, &text);
+async fn exchange(ui: UiState, what: Exchange) -> Option<Result<String, String>> {
+    match what {
+        Exchange::Export { ndjson } => {
+            let text = ui.view.with_untracked(|view| {
+                let events = view.shown().map(|row| row.event());
+                if ndjson { to_ndjson(events) } else { to_batch_json(events) }
+            });
+            let (name, mime) = if ndjson {
+                ("cloudevents.ndjson", "application/x-ndjson")
+            } else {
+                ("cloudevents.json", "application/cloudevents-batch+json")
+            };
+            download(name, mime, &text);
+            None
+        }
+        Exchange::Import(text) => Some(
+            async {
+                let events = parse_import(&text.ok_or("the file could not be read")?)?;
+                post_batch(events).await.map(|n| format!("Imported {n} events"))
+            }
+            .await,
+        ),
+    }
 }
 
 /// Export the shown events (batch JSON or NDJSON) and import such a file as one batch.
@@ -213,7 +226,11 @@ fn export_shown(ui: UiState, ndjson: bool) {
 fn ExportImport() -> impl IntoView {
     let ui = use_ui();
     let status = RwSignal::new(None::<Result<String, String>>);
-    let export = move |ndjson: bool| leptos::task::spawn_local(export_shown(ui, ndjson));
+    let export = move |ndjson: bool| {
+        leptos::task::spawn_local(async move {
+            exchange(ui, Exchange::Export { ndjson }).await;
+        })
+    };
     let picker = NodeRef::<leptos::html::Input>::new();
     let pick = move || {
         #[cfg(feature = "hydrate")]
@@ -233,7 +250,7 @@ fn ExportImport() -> impl IntoView {
             leptos::task::spawn_local(async move {
                 let text =
                     wasm_bindgen_futures::JsFuture::from(file.text()).await.ok().and_then(|t| t.as_string());
-                status.set(Some(import_text(text).await));
+                status.set(exchange(ui, Exchange::Import(text)).await);
             });
         }
         #[cfg(not(feature = "hydrate"))]

@@ -8,14 +8,13 @@ use crate::components::detail::DetailPane;
 use crate::components::event_list::EventList;
 use crate::components::filter_bar::FilterBar;
 use crate::components::rejected::rejected_lane;
-use crate::components::rules::rules_panel;
+use crate::components::rules::RulesPanel;
 use crate::components::timeline::TimelineView;
-use crate::components::trigger::trigger_panel;
+use crate::components::trigger::TriggerPanel;
 use crate::core::expression::{EventPredicate, ParseError, compile_optional};
 use crate::core::filter::Filter;
 use leptos::either::Either;
 use leptos::prelude::*;
-use std::pin::Pin;
 use std::sync::Arc;
 
 /// Parses and compiles a filter expression. The CESQL engine is loaded with this function, the
@@ -25,12 +24,27 @@ fn compile_expression(text: String) -> Result<Option<Arc<dyn EventPredicate>>, P
     compile_optional(&text)
 }
 
-/// A panel's view on its way: boxed, so that every panel shares one `Suspend` (code size).
-type PanelView = Pin<Box<dyn Future<Output = AnyView> + Send>>;
+/// The panels that open beside the filter bar.
+#[derive(Debug, Clone, Copy)]
+enum SidePanel {
+    Trigger,
+    Lab,
+}
 
-/// The panel `load` fetches (with its code, the first time), shown while `open`.
-fn lazy_panel(open: RwSignal<bool>, load: fn(RwSignal<bool>) -> PanelView) -> impl IntoView {
-    move || open.get().then(|| Suspend::new(load(open)))
+/// A side panel, fetched with its code the first time either opens. Both panels are one module:
+/// they share most of their code, and each module costs the first page its loader and its share
+/// of the function table.
+#[lazy]
+fn side_panel(panel: SidePanel, open: RwSignal<bool>) -> AnyView {
+    match panel {
+        SidePanel::Trigger => view! { <TriggerPanel open /> }.into_any(),
+        SidePanel::Lab => view! { <RulesPanel open /> }.into_any(),
+    }
+}
+
+/// The side panel `panel`, shown while `open`.
+fn lazy_panel(panel: SidePanel, open: RwSignal<bool>) -> impl IntoView {
+    move || open.get().then(|| Suspend::new(side_panel(panel, open)))
 }
 
 /// The player view at `/`.
@@ -88,8 +102,8 @@ pub fn Player() -> impl IntoView {
     view! {
         <FilterBar filter trigger_open lab_open expression_error />
         {(
-            lazy_panel(trigger_open, |open| Box::pin(trigger_panel(open))),
-            lazy_panel(lab_open, |open| Box::pin(rules_panel(open))),
+            lazy_panel(SidePanel::Trigger, trigger_open),
+            lazy_panel(SidePanel::Lab, lab_open),
         )}
         <TimelineView filter />
         {move || match ui.lane.get() {

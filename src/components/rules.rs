@@ -15,12 +15,6 @@ use std::time::Duration;
 /// Quiet time after the last change of the draft before its preview is asked for.
 const PREVIEW_DEBOUNCE: Duration = Duration::from_millis(300);
 
-/// The panel, fetched with its code the first time it opens.
-#[lazy]
-pub fn rules_panel(open: RwSignal<bool>) -> AnyView {
-    view! { <RulesPanel open /> }.into_any()
-}
-
 /// Which rule the form edits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Editing {
@@ -31,17 +25,7 @@ enum Editing {
 /// Moves keyboard focus to the element with this `id` once the views just changed are drawn.
 fn focus(id: String) {
     #[cfg(feature = "hydrate")]
-    request_animation_frame(move || {
-        use wasm_bindgen::JsCast;
-        let element = document()
-            .query_selector(&format!("#{id}"))
-            .ok()
-            .flatten()
-            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
-        if let Some(element) = element {
-            let _ = element.focus();
-        }
-    });
+    request_animation_frame(move || crate::client::dom::focus_selector(&format!("#{id}")));
     #[cfg(not(feature = "hydrate"))]
     let _ = id;
 }
@@ -59,7 +43,7 @@ fn preview_text(preview: &RulesPreview, index: usize, name: &str) -> Option<Stri
 }
 
 #[component]
-fn RulesPanel(open: RwSignal<bool>) -> impl IntoView {
+pub fn RulesPanel(open: RwSignal<bool>) -> impl IntoView {
     let ui = use_ui();
     // The rules in force as last read or saved (`None` until loaded), and the list being edited.
     let saved = RwSignal::new(None::<Vec<Rule>>);

@@ -29,14 +29,8 @@ spec:
         cesql: \"subject LIKE 'test/%'\"
 ";
 
-/// The panel, fetched with its code the first time it opens.
-#[lazy]
-pub fn trigger_panel(open: RwSignal<bool>) -> AnyView {
-    view! { <TriggerPanel open /> }.into_any()
-}
-
 #[component]
-fn TriggerPanel(open: RwSignal<bool>) -> impl IntoView {
+pub fn TriggerPanel(open: RwSignal<bool>) -> impl IntoView {
     let ui = use_ui();
     let manifest = RwSignal::new(load(MANIFEST_KEY).unwrap_or_else(|| EXAMPLE.to_owned()));
     let answer = RwSignal::new(None::<Result<TriggerPreview, String>>);
