@@ -98,6 +98,18 @@ test("a rule added in the panel answers a producer 503, 503, then 202, and its p
   await expect(row.getByTestId("rule-preview")).toHaveText("would match 3 of the last 6 events (answers 3)");
   await expect(player.row("lab-order-1")).toHaveCount(3);
 
+  // The list marks each delivery with its answer; the detail draws all three on the timeline.
+  await expect(player.row("lab-order-1").getByTestId("delivery-badge")).toHaveText([
+    "202 · attempt 3",
+    "503 · attempt 2",
+    "503 · attempt 1",
+  ]);
+  await player.rows.filter({ has: page.getByText("503 · attempt 1") }).click();
+  const deliveries = player.detail.getByTestId("deliveries");
+  await expect(deliveries.getByTestId("delivery-attempt")).toHaveCount(3);
+  await expect(deliveries.getByTestId("delivery-attempt").nth(0)).toContainText("rule flaky-orders");
+  await expect(deliveries.getByTestId("delivery-axis")).toHaveAttribute("aria-label", /^3 deliveries over .*, answered 503, 503, 202$/);
+
   await page.getByTestId("rules-close").click();
   await expect(lab.panel).toHaveCount(0);
   await expect(page.getByTestId("lab-open")).toBeFocused();

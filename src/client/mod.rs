@@ -4,6 +4,7 @@
 pub mod api;
 pub mod batcher;
 pub mod dom;
+pub mod flight;
 pub mod session;
 pub mod store;
 pub mod stream;

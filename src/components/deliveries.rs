@@ -6,10 +6,12 @@
 
 use crate::client::api::fetch_deliveries;
 use crate::client::dom::{clock, load, save};
+use crate::client::flight::{SingleFlight, follow_events};
 use crate::client::ui::use_ui;
 use crate::core::cloudevent::unix_millis;
 use crate::core::lab::verdict::{Deliveries, DeliveryRow, IntervalCheck, PolicyQuery, Verdict};
 use leptos::prelude::*;
+use std::time::Duration;
 
 /// localStorage key of the policy last checked against (JSON of [`PolicyQuery`]).
 const POLICY_KEY: &str = "cep-delivery-policy";
@@ -64,68 +66,33 @@ fn field(
 /// Every delivery of `source`+`id`, and the verdict against the stated policy.
 #[component]
 pub fn DeliveryTimeline(source: String, id: String) -> impl IntoView {
-    let ui = use_ui();
     let stored = || load(POLICY_KEY).and_then(|text| serde_json::from_str::<PolicyQuery>(&text).ok());
     let policy = RwSignal::new(stored().unwrap_or_default());
     let checked = StoredValue::new(policy.get_untracked());
     // The last answer, kept while a refused policy shows its error.
     let found = RwSignal::new(None::<Deliveries>);
     let error = RwSignal::new(None::<String>);
-    let busy = StoredValue::new(false);
-    let again = StoredValue::new(false);
     let (source, id) = (StoredValue::new(source), StoredValue::new(id));
-    // One request at a time and at most one a second (each scans the history); asked again
-    // meanwhile, once more after that.
-    fn ask(
-        source: StoredValue<String>,
-        id: StoredValue<String>,
-        checked: StoredValue<PolicyQuery>,
-        found: RwSignal<Option<Deliveries>>,
-        error: RwSignal<Option<String>>,
-        busy: StoredValue<bool>,
-        again: StoredValue<bool>,
-    ) {
-        if busy.get_value() {
-            again.set_value(true);
-            return;
-        }
-        busy.set_value(true);
-        leptos::task::spawn_local(async move {
-            let result = fetch_deliveries(&source.get_value(), &id.get_value(), &checked.get_value()).await;
-            // The pane may have moved on to another event: its signals are gone then.
-            let gone = match result {
-                Ok(deliveries) => found.try_set(Some(deliveries)).is_some() || error.try_set(None).is_some(),
-                Err(message) => error.try_set(Some(message)).is_some(),
-            };
-            if gone {
-                return;
-            }
-            set_timeout(
-                move || {
-                    if busy.try_set_value(false).is_none() && again.get_value() {
-                        again.set_value(false);
-                        ask(source, id, checked, found, error, busy, again);
-                    }
-                },
-                std::time::Duration::from_secs(1),
-            );
-        });
-    }
-    let ask = move || ask(source, id, checked, found, error, busy, again);
+    // One request at a time and at most one a second (each scans the history).
+    let flight = SingleFlight::new(Duration::from_secs(1));
+    let request = move || {
+        let (source, id, policy) = (source.get_value(), id.get_value(), checked.get_value());
+        async move { fetch_deliveries(&source, &id, &policy).await }
+    };
+    // The pane may have moved on to another event: its signals are gone then.
+    let settle = move |result: Result<Deliveries, String>| match result {
+        Ok(deliveries) => found.try_set(Some(deliveries)).is_none() && error.try_set(None).is_none(),
+        Err(message) => error.try_set(Some(message)).is_none(),
+    };
     // First on mount, then whenever the tab has received more events (a retry may be among them).
-    let received = Memo::new(move |_| ui.view.with(|view| view.received()));
-    Effect::new(move |_| {
-        received.track();
-        ask();
-    });
+    follow_events(true, move || flight.ask(request, settle));
     let check = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let stated = policy.get_untracked();
         save(POLICY_KEY, &serde_json::to_string(&stated).unwrap_or_default());
         checked.set_value(stated);
         // Answered at once, even within a second of the last answer.
-        busy.set_value(false);
-        ask();
+        flight.ask_now(request, settle);
     };
     let set_backoff = move |ev| {
         let value = event_target_value(&ev);

@@ -5,7 +5,7 @@
 
 use crate::client::api::{fetch_rules, preview_rules, save_rules};
 use crate::client::dom::{confirm, focus_testid};
-use crate::client::ui::use_ui;
+use crate::client::flight::{SingleFlight, follow_events};
 use crate::core::lab::form::{RuleForm, summary};
 use crate::core::lab::{ReplyMode, Rule, Rules, RulesPreview};
 use leptos::either::Either;
@@ -44,7 +44,6 @@ fn preview_text(preview: &RulesPreview, index: usize, name: &str) -> Option<Stri
 
 #[component]
 pub fn RulesPanel(open: RwSignal<bool>) -> impl IntoView {
-    let ui = use_ui();
     // The rules in force as last read or saved (`None` until loaded), and the list being edited.
     let saved = RwSignal::new(None::<Vec<Rule>>);
     let draft = RwSignal::new(Vec::<Rule>::new());
@@ -54,35 +53,15 @@ pub fn RulesPanel(open: RwSignal<bool>) -> impl IntoView {
     let saving = RwSignal::new(false);
     let preview = RwSignal::new(None::<Result<RulesPreview, String>>);
     let follow = RwSignal::new(true);
-    let busy = RwSignal::new(false);
-    // Asked again while a preview was under way: one more when it answers.
-    let again = StoredValue::new(false);
     let dirty =
         move || saved.with(|saved| draft.with(|draft| saved.as_ref().is_some_and(|saved| saved != draft)));
-
-    fn run(
-        draft: RwSignal<Vec<Rule>>,
-        preview: RwSignal<Option<Result<RulesPreview, String>>>,
-        busy: RwSignal<bool>,
-        again: StoredValue<bool>,
-    ) {
-        if busy.get_untracked() {
-            again.set_value(true);
-            return;
-        }
-        busy.set(true);
+    let flight = SingleFlight::new(Duration::ZERO);
+    // The draft as it is when each request starts, so a re-ask previews the latest.
+    let request = move || {
         let rules = Rules { rules: draft.get_untracked() };
-        leptos::task::spawn_local(async move {
-            let answer = preview_rules(&rules).await;
-            preview.set(Some(answer));
-            busy.set(false);
-            if again.try_get_value().unwrap_or(false) {
-                again.set_value(false);
-                run(draft, preview, busy, again);
-            }
-        });
-    }
-    let run = move || run(draft, preview, busy, again);
+        async move { preview_rules(&rules).await }
+    };
+    let run = move || flight.ask(request, move |answer| preview.try_set(Some(answer)).is_none());
 
     Effect::new(move |loaded: Option<()>| {
         if loaded.is_none() {
@@ -116,17 +95,11 @@ pub fn RulesPanel(open: RwSignal<bool>) -> impl IntoView {
             PREVIEW_DEBOUNCE,
         );
     });
-    // Follows the stream: a new preview when the tab has received more events, at most one
-    // request at a time (a burst asks once more after the answer, not once per event).
-    Effect::new(move |seen: Option<u64>| {
-        let received = ui.view.with(|view| view.received());
-        if seen.is_some_and(|seen| seen != received)
-            && follow.get_untracked()
-            && preview.with_untracked(Option::is_some)
-        {
+    // Follows the stream once it has a preview: a burst of events asks once more, not once each.
+    follow_events(false, move || {
+        if follow.get_untracked() && preview.with_untracked(Option::is_some) {
             run();
         }
-        received
     });
 
     // Every edit of the list goes through here: the last answer no longer applies to it.

@@ -5,9 +5,11 @@
 
 use crate::client::api::preview_trigger;
 use crate::client::dom::{load, save};
+use crate::client::flight::{SingleFlight, follow_events};
 use crate::client::ui::use_ui;
 use crate::core::protocol::TriggerPreview;
 use leptos::prelude::*;
+use std::time::Duration;
 
 /// localStorage key of the last Trigger pasted, so a reload keeps it.
 const MANIFEST_KEY: &str = "cep-trigger";
@@ -35,44 +37,19 @@ pub fn TriggerPanel(open: RwSignal<bool>) -> impl IntoView {
     let manifest = RwSignal::new(load(MANIFEST_KEY).unwrap_or_else(|| EXAMPLE.to_owned()));
     let answer = RwSignal::new(None::<Result<TriggerPreview, String>>);
     let follow = RwSignal::new(true);
-    let busy = RwSignal::new(false);
-    // Asked again while a request was under way: one more request when it answers.
-    let again = StoredValue::new(false);
-    fn run(
-        manifest: RwSignal<String>,
-        answer: RwSignal<Option<Result<TriggerPreview, String>>>,
-        busy: RwSignal<bool>,
-        again: StoredValue<bool>,
-    ) {
-        if busy.get_untracked() {
-            again.set_value(true);
-            return;
-        }
-        busy.set(true);
+    let flight = SingleFlight::new(Duration::ZERO);
+    // The manifest as it is when each request starts, so a re-ask sends the latest.
+    let request = move || {
         let text = manifest.get_untracked();
         save(MANIFEST_KEY, &text);
-        leptos::task::spawn_local(async move {
-            let result = preview_trigger(text).await;
-            answer.set(Some(result));
-            busy.set(false);
-            if again.get_value() {
-                again.set_value(false);
-                run(manifest, answer, busy, again);
-            }
-        });
-    }
-    let run = move || run(manifest, answer, busy, again);
-    // Follows the stream: a new answer when the tab has received more events, at most one request
-    // at a time (a burst asks once more after the answer, not once per event).
-    Effect::new(move |seen: Option<u64>| {
-        let received = ui.view.with(|view| view.received());
-        if seen.is_some_and(|seen| seen != received)
-            && follow.get_untracked()
-            && answer.with_untracked(Option::is_some)
-        {
+        preview_trigger(text)
+    };
+    let run = move || flight.ask(request, move |result| answer.try_set(Some(result)).is_none());
+    // Follows the stream once it has an answer: a burst of events asks once more, not once each.
+    follow_events(false, move || {
+        if follow.get_untracked() && answer.with_untracked(Option::is_some) {
             run();
         }
-        received
     });
     let summary = move |preview: &TriggerPreview| {
         let name = preview.trigger.name.as_deref().unwrap_or("This Trigger");
@@ -116,7 +93,7 @@ pub fn TriggerPanel(open: RwSignal<bool>) -> impl IntoView {
                     on:input=move |ev| manifest.set(event_target_value(&ev))
                 ></textarea>
                 <div class="trigger-actions">
-                    <button type="submit" class="button primary" data-testid="trigger-preview" disabled=move || busy.get()>
+                    <button type="submit" class="button primary" data-testid="trigger-preview" disabled=move || flight.asking()>
                         "Preview"
                     </button>
                     <label class="check">
