@@ -83,6 +83,13 @@ async fn a_producer_retrying_like_knative_matches_its_policy_and_a_wrong_count_d
         .await;
     let sent = knative_producer(&server, "/r/orders", &event("k1"), 3, Duration::from_millis(200)).await;
     assert_eq!(sent, [503, 503, 202]);
+    // Refused by a rule is not rejected: all three are kept, two counted as refused.
+    let (_, _, body) = call(server.http.get(server.url("/api/status"))).await;
+    let status = json_of(&body);
+    assert_eq!(
+        (&status["total_events"], &status["refused"], &status["rejected"]),
+        (&json!(3), &json!(2), &json!(0))
+    );
 
     let policy = "retry=3&backoffPolicy=exponential&backoffDelay=PT0.2S&tolerance=0.5";
     let answer = deliveries(&server, "k1", policy).await;

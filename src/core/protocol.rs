@@ -271,6 +271,9 @@ pub struct Status {
     pub total_events: u64,
     /// Refused ingest requests kept for the rejected lane.
     pub rejected: usize,
+    /// Events stored since start that a delivery lab rule answered with a 4xx or 5xx: kept, and
+    /// counted apart from the invalid requests of `rejected`.
+    pub refused: u64,
     pub history: HistoryStatus,
     /// `memory` or `redis`.
     pub backend: String,
@@ -795,6 +798,7 @@ mod tests {
             clients: 2,
             total_events: 10,
             rejected: 1,
+            refused: 4,
             history: HistoryStatus {
                 len: 3,
                 capacity: 10_000,
@@ -809,7 +813,7 @@ mod tests {
         };
         assert_wire(
             &status,
-            json!({"clients": 2, "total_events": 10, "rejected": 1,
+            json!({"clients": 2, "total_events": 10, "rejected": 1, "refused": 4,
                    "history": {"len": 3, "capacity": 10000, "bytes": 900, "max_bytes": null,
                                "first_id": "1-0", "last_id": "3-0"},
                    "backend": "memory", "uptime_s": 5, "version": "0.1.0"}),

@@ -281,6 +281,7 @@ async fn get_status(State(state): State<AppState>) -> Result<Json<Status>> {
         clients: state.metrics.stream_clients.get(),
         total_events: stats.total_appended,
         rejected: state.rejections.len(),
+        refused: state.metrics.events_refused.get(),
         history: stats.into(),
         backend: state.log.backend().to_owned(),
         uptime_s: state.started.elapsed().as_secs(),
