@@ -2,6 +2,8 @@
 //! router's routes, and real answers of every route (errors included) and every `/stream` frame
 //! kind are valid against the document's schemas.
 #![cfg(feature = "ssr")]
+// The router it builds holds every page's view type, deeper than the default limit of 128.
+#![recursion_limit = "256"]
 
 mod common;
 

@@ -8,7 +8,6 @@ use crate::client::dom::{confirm, focus_testid};
 use crate::client::flight::{SingleFlight, follow_events};
 use crate::core::lab::form::{RuleForm, summary};
 use crate::core::lab::{ReplyMode, Rule, Rules, RulesPreview};
-use leptos::either::Either;
 use leptos::prelude::*;
 use std::time::Duration;
 
@@ -254,15 +253,16 @@ pub fn RulesPanel(open: RwSignal<bool>) -> impl IntoView {
             {move || {
                 error.get().map(|message| view! { <p class="error-text" role="alert" data-testid="rules-error">{message}</p> })
             }}
+            // Type-erased: the panel's view type is otherwise deeper than the compiler's query limit.
             {move || match editing.get() {
                 Some(at) => {
                     let (index, form) = match at {
                         Editing::New => draft.with_untracked(|rules| (rules.len(), RuleForm::new_rule(rules))),
                         Editing::At(index) => (index, draft.with_untracked(|rules| RuleForm::from_rule(&rules[index]))),
                     };
-                    Either::Left(view! { <RuleEditor at index form apply cancel /> })
+                    view! { <RuleEditor at index form apply cancel /> }.into_any()
                 }
-                None => Either::Right(view! {
+                None => view! {
                     <ol class="trigger-results" data-testid="rules-list" aria-label="Rules, first to last">
                         {list}
                     </ol>
@@ -305,7 +305,8 @@ pub fn RulesPanel(open: RwSignal<bool>) -> impl IntoView {
                             <label for="rules-follow">" Update as events arrive"</label>
                         </span>
                     </div>
-                }),
+                }
+                .into_any(),
             }}
         </section>
     }
