@@ -102,6 +102,33 @@ for (const theme of ["light", "dark"] as const) {
     expect(await seriousViolations(page)).toEqual([]);
   });
 
+  test(`the retry timeline and both verdicts have no critical or serious axe violations (${theme})`, async ({ page, request }) => {
+    const rules = (list: unknown[]) => request.put("/api/rules", { data: { rules: list } });
+    expect((await rules([{ name: "flaky", match: { path: "/r/a11y" }, action: { fail_first: 1 } }])).status()).toBe(200);
+    try {
+      const event = JSON.stringify(makeEvent({ id: "a11y-retried" }));
+      const post = () => request.post("/r/a11y", { headers: { "content-type": "application/cloudevents+json" }, data: event });
+      expect((await post()).status()).toBe(503);
+      expect((await post()).status()).toBe(202);
+    } finally {
+      await rules([]);
+    }
+    const player = await openIn(page, theme);
+    await player.row("a11y-retried").first().click();
+    const deliveries = page.getByTestId("deliveries");
+    await expect(deliveries.getByTestId("delivery-attempt")).toHaveCount(2);
+    await deliveries.getByTestId("policy-backoffPolicy").selectOption("exponential");
+    await deliveries.getByTestId("policy-retry").fill("1");
+    await deliveries.getByTestId("policy-backoffDelay").fill("PT0S");
+    await deliveries.getByTestId("policy-check").click();
+    await expect(deliveries.getByTestId("verdict")).toHaveAttribute("data-matches", "true");
+    expect(await seriousViolations(page)).toEqual([]);
+    await deliveries.getByTestId("policy-backoffDelay").fill("PT60S");
+    await deliveries.getByTestId("policy-check").click();
+    await expect(deliveries.getByTestId("verdict")).toHaveAttribute("data-matches", "false");
+    expect(await seriousViolations(page)).toEqual([]);
+  });
+
   test(`the shortcuts dialog has no critical or serious axe violations (${theme})`, async ({ page }) => {
     await openIn(page, theme);
     await page.keyboard.press("?");

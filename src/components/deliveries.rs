@@ -167,7 +167,7 @@ fn verdict_view(verdict: Option<&Verdict>, count: usize) -> impl IntoView + use<
         verdict.expected_retries,
     );
     view! {
-        <p class="verdict" class:bad=!verdict.matches data-testid="verdict" data-matches=verdict.matches.to_string()>
+        <p class="policy-verdict" class:bad=!verdict.matches data-testid="verdict" data-matches=verdict.matches.to_string()>
             {summary}
         </p>
         <ul class="verdict-reasons">
