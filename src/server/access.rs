@@ -367,7 +367,10 @@ impl Access {
         let verdict = self.authorize(request.method(), request.uri(), request.headers());
         let mut response = match verdict {
             Verdict::Pass => {
-                request.extensions_mut().insert(self.clone());
+                // Only the sign-in form reads the rules; an extension per request costs a map.
+                if request.uri().path() == SESSION_PATH {
+                    request.extensions_mut().insert(self.clone());
+                }
                 next.run(request).await
             }
             Verdict::SetSession { location } => {

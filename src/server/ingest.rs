@@ -14,8 +14,8 @@ use crate::server::error::{ApiError, backend_unavailable};
 use crate::server::event_log::{Batch, LogError};
 use crate::server::metrics::{ModeLabel, ReasonLabel};
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, post};
 use axum::{Router, body::Bytes};
@@ -86,13 +86,13 @@ rule that holds says (`/api/rules`; a batch by its first event), else `202`.",
 and `Retry-After`; without a body of its own, the error shape with code `rule_answer`"),
     )
 )]
-async fn post_events(
-    State(state): State<AppState>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
+async fn post_events(State(state): State<AppState>, request: Request) -> Response {
+    // The head's parts are taken, not cloned as their extractors would: this is the hot path.
+    let (mut parts, body) = request.into_parts();
+    let (method, uri, headers) =
+        (parts.method.clone(), std::mem::take(&mut parts.uri), std::mem::take(&mut parts.headers));
+    let body: Result<Bytes, BytesRejection> =
+        Bytes::from_request(Request::from_parts(parts, body), &()).await;
     let received_at = now_rfc3339();
     let pairs: Vec<(&str, &[u8])> = headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes())).collect();
     let path = uri.path_and_query().map_or("/", |p| p.as_str());
