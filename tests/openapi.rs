@@ -15,7 +15,7 @@ use cloudevent_player::app::App;
 use cloudevent_player::core::protocol::FrameKind;
 use cloudevent_player::core::sse::{Frame, Parser};
 use common::live::{Server, data};
-use common::{Reply, app, event, get, post, send};
+use common::{Reply, app, event, get, post, routes, send};
 use futures::StreamExt;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
@@ -96,7 +96,7 @@ async fn the_document_names_exactly_the_routes_of_the_router() {
     let doc = document().await;
     assert_eq!(doc["openapi"], "3.1.0");
     // OpenAPI has no catch-all parameter: `/r/{*name}` is documented as `/r/{name}`.
-    let routed: BTreeSet<_> = routes_of(&app(&[]))
+    let routed: BTreeSet<_> = routes_of(&routes(&[]))
         .difference(&not_api())
         .map(|(method, path)| (method.clone(), path.replace("{*", "{")))
         .collect();
@@ -112,8 +112,8 @@ async fn the_document_names_exactly_the_routes_of_the_router() {
 
 #[tokio::test]
 async fn the_route_listing_sees_every_route_added_to_the_router() {
-    let before = routes_of(&app(&[]));
-    let extra = app(&[]).route("/api/extra/{id}", get_route(|| async { "x" }).delete(|| async { "y" }));
+    let before = routes_of(&routes(&[]));
+    let extra = routes(&[]).route("/api/extra/{id}", get_route(|| async { "x" }).delete(|| async { "y" }));
     let added: Vec<_> = routes_of(&extra).difference(&before).cloned().collect();
     let expected = [("DELETE", "/api/extra/{id}"), ("GET", "/api/extra/{id}")];
     assert_eq!(added, expected.map(|(m, p)| (m.to_owned(), p.to_owned())));

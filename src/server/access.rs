@@ -6,7 +6,7 @@ use crate::server::error::{ApiError, ErrorBody};
 use axum::body::{Body, Bytes};
 use axum::extract::{DefaultBodyLimit, Extension, Request};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
-use axum::middleware::{self, Next};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Router, extract::State};
@@ -390,14 +390,9 @@ impl Access {
     }
 }
 
-/// Wraps every route of `app` (static files and the fallback included) in the access rules and
-/// the security headers. Health checks keep answering probes with any `Host` and no token.
-pub fn protect(app: Router, access: Access) -> Router {
-    let access = Arc::new(access);
-    app.layer(middleware::from_fn_with_state(access, guard))
-}
-
-async fn guard(State(access): State<Arc<Access>>, request: Request, next: Next) -> Response {
+/// The access rules and the security headers, for everything the router answers (static files
+/// and the fallback included). Health checks keep answering probes with any `Host` and no token.
+pub async fn guard(State(access): State<Arc<Access>>, request: Request, next: Next) -> Response {
     let mut response = access.admit(request, next).await;
     security_headers(response.headers_mut());
     response

@@ -200,14 +200,27 @@ pub enum StartError {
 }
 
 /// Every route: health checks and the Leptos pages, with static files as the fallback, behind
-/// the access rules (token, `Host`, CORS) and the security headers of [`access`].
+/// the access rules (token, `Host`, CORS) and the security headers of [`access`], and the body
+/// deadline. Those two wrap the router once, not each route as `Router::layer` would: a request
+/// clones its route's service, one allocation per wrap.
 pub fn router(state: AppState) -> Router {
-    let options = state.leptos_options.clone();
     let body_timeout = state.config.body_timeout;
-    let listen = state.config.listen_addr().unwrap_or(options.site_addr);
-    let access = access::Access::from_config(&state.config, listen);
+    let listen = state.config.listen_addr().unwrap_or(state.leptos_options.site_addr);
+    let access = Arc::new(access::Access::from_config(&state.config, listen));
+    let app = tower::ServiceBuilder::new()
+        .layer(axum::middleware::from_fn_with_state(access, access::guard))
+        .layer(axum::middleware::map_request(move |request| {
+            std::future::ready(connections::with_body_deadline(request, body_timeout))
+        }))
+        .service(routes(state));
+    Router::new().fallback_service(app)
+}
+
+/// The routes of [`router`] without what wraps them: what the OpenAPI document describes.
+pub fn routes(state: AppState) -> Router {
+    let options = state.leptos_options.clone();
     let routes = generate_route_list(App);
-    let app = Router::new()
+    Router::new()
         .merge(
             access::HEALTH_PATHS
                 .into_iter()
@@ -227,11 +240,7 @@ pub fn router(state: AppState) -> Router {
         .route_layer(axum::middleware::from_fn_with_state(Arc::clone(&state.metrics), observe_request))
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(static_file_or_not_found)
-        .layer(axum::middleware::map_request(move |request| {
-            std::future::ready(connections::with_body_deadline(request, body_timeout))
-        }))
-        .with_state(state);
-    access::protect(app, access)
+        .with_state(state)
 }
 
 /// Times every routed request to its response head, labelled with the route's pattern. Static

@@ -30,6 +30,11 @@ pub fn app(args: &[&str]) -> Router {
     router(state(args))
 }
 
+/// The routes of `cloudevent-player <args>`, without the access rules and body deadline around them.
+pub fn routes(args: &[&str]) -> Router {
+    cloudevent_player::server::routes(state(args))
+}
+
 /// The app with its static files read from `site_root` (relative to the crate root), so tests
 /// of static answers need no prior `make build`.
 pub fn app_serving(site_root: &str, args: &[&str]) -> Router {
