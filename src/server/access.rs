@@ -2,9 +2,10 @@
 //! the `Host` check that closes DNS rebinding, CORS for the ingest routes, and the security
 //! headers on every response. Decisions are plain functions; [`protect`] wires them around the router.
 
+use crate::server::AppState;
 use crate::server::error::{ApiError, ErrorBody};
 use axum::body::{Body, Bytes};
-use axum::extract::{DefaultBodyLimit, Extension, Request};
+use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -346,7 +347,7 @@ impl Access {
 
     /// The rules in order: health checks pass, then the `Host`, then CORS preflights (answered
     /// here, so they never need the token), then the token.
-    async fn admit(self: Arc<Self>, mut request: Request, next: Next) -> Response {
+    async fn admit(&self, request: Request, next: Next) -> Response {
         if HEALTH_PATHS.contains(&request.uri().path()) {
             return next.run(request).await;
         }
@@ -366,13 +367,7 @@ impl Access {
         }
         let verdict = self.authorize(request.method(), request.uri(), request.headers());
         let mut response = match verdict {
-            Verdict::Pass => {
-                // Only the sign-in form reads the rules; an extension per request costs a map.
-                if request.uri().path() == SESSION_PATH {
-                    request.extensions_mut().insert(self.clone());
-                }
-                next.run(request).await
-            }
+            Verdict::Pass => next.run(request).await,
             Verdict::SetSession { location } => {
                 let https = is_https(request.uri(), request.headers());
                 let cookie = session_cookie(self.session_value().unwrap_or_default(), https);
@@ -410,7 +405,7 @@ pub fn security_headers(headers: &mut HeaderMap) {
 
 /// `POST /api/session` (the sign-in form) and `DELETE /api/session` (sign out). Open routes: the
 /// form is how a browser gets its credential.
-pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
+pub fn routes() -> Router<AppState> {
     Router::new()
         .route(SESSION_PATH, post(post_session).delete(delete_session))
         .layer(DefaultBodyLimit::max(SIGN_IN_MAX_BODY))
@@ -453,12 +448,8 @@ impl SignIn {
         (status = 401, description = "`unauthorized`: no token or another one (a browser gets the form again, as HTML)", body = ErrorBody),
     )
 )]
-async fn post_session(
-    Extension(access): Extension<Arc<Access>>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+async fn post_session(State(state): State<AppState>, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    let access = &state.access;
     let form = SignIn::parse(&body);
     let next = safe_next(form.next.as_deref());
     let Some(session) = access.session_value() else { return see_other(next, None) };

@@ -71,6 +71,8 @@ pub struct Shared {
     pub lifecycle: Arc<Lifecycle>,
     /// The delivery lab: response rules and attempt counts (DESIGN §11).
     pub lab: Arc<lab::Lab>,
+    /// Token, `Host` and CORS rules: the guard around the router and the sign-in form read them.
+    pub access: Arc<access::Access>,
 }
 
 /// The shutdown order (DESIGN §9): ingest stops accepting (503 with `Retry-After`), the appends
@@ -152,6 +154,8 @@ impl AppState {
         lab: Arc<lab::Lab>,
     ) -> Self {
         let sinks = Arc::new(Sinks::new(&config));
+        let listen = config.listen_addr().unwrap_or(leptos_options.site_addr);
+        let access = Arc::new(access::Access::from_config(&config, listen));
         Self(Arc::new(Shared {
             leptos_options,
             assets: Arc::new(Assets::default()),
@@ -166,6 +170,7 @@ impl AppState {
             shutdown: CancellationToken::new(),
             lifecycle: Arc::new(Lifecycle::default()),
             lab,
+            access,
         }))
     }
 
@@ -205,10 +210,8 @@ pub enum StartError {
 /// clones its route's service, one allocation per wrap.
 pub fn router(state: AppState) -> Router {
     let body_timeout = state.config.body_timeout;
-    let listen = state.config.listen_addr().unwrap_or(state.leptos_options.site_addr);
-    let access = Arc::new(access::Access::from_config(&state.config, listen));
     let app = tower::ServiceBuilder::new()
-        .layer(axum::middleware::from_fn_with_state(access, access::guard))
+        .layer(axum::middleware::from_fn_with_state(Arc::clone(&state.access), access::guard))
         .layer(axum::middleware::map_request(move |request| {
             std::future::ready(connections::with_body_deadline(request, body_timeout))
         }))
