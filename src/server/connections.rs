@@ -2,6 +2,7 @@
 //! still answers `/healthz`, the open-files limit, and a shutdown with a deadline. Owns sockets
 //! only; what a request means is the router's business.
 
+use crate::server::HttpService;
 use crate::server::error::ApiError;
 use axum::Router;
 use axum::body::Body;
@@ -10,6 +11,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::IntoResponse;
 use bytes::Bytes;
 use http_body::{Body as HttpBody, Frame, SizeHint};
+use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
@@ -20,9 +22,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::time::{Instant, Sleep};
 use tokio_util::sync::CancellationToken;
+use tower::ServiceExt as _;
 
 /// Connections past the cap that are still served one answer (`/healthz`, or 503 for the rest),
 /// so probes and clients learn why instead of hanging; past these, a connection is closed at once.
@@ -66,7 +69,7 @@ pub fn fit_connection_cap(wanted: usize) -> usize {
 /// finish their answers, and drops those still open after `limits.shutdown_timeout`.
 pub async fn serve(
     listener: TcpListener,
-    app: Router,
+    app: impl HttpService,
     limits: Limits,
     shutdown: impl Future<Output = ()>,
     drain: impl Future<Output = ()>,
@@ -106,26 +109,12 @@ pub async fn serve(
         let count = open.fetch_add(1, Ordering::AcqRel) + 1;
         peak.fetch_max(count, Ordering::AcqRel);
         let guard = OpenGuard(Arc::clone(&open));
-        let (builder, app) = if count <= limits.max_connections {
-            (&builder, &app)
+        if count <= limits.max_connections {
+            spawn_connection(&builder, stream, app.clone(), &graceful, &cut_off, guard);
         } else if count <= limits.max_connections + OVERFLOW {
-            (&overflow_builder, &overflow_app)
-        } else {
-            drop(stream);
-            drop(guard);
-            continue;
-        };
-        let service = TowerToHyperService::new(app.clone());
-        let connection = builder.serve_connection(TokioIo::new(stream), service);
-        let watched = graceful.watch(connection);
-        let cut_off = cut_off.clone();
-        tokio::spawn(async move {
-            tokio::select! {
-                _ = watched => {}
-                () = cut_off.cancelled() => {}
-            }
-            drop(guard);
-        });
+            spawn_connection(&overflow_builder, stream, overflow_app.clone(), &graceful, &cut_off, guard);
+        }
+        // Past both, the stream and its guard are dropped here: the connection is closed at once.
     }
 
     drain.await;
@@ -179,8 +168,31 @@ impl Drop for OpenGuard {
     }
 }
 
+/// Serves one connection on a task of its own, watched for shutdown and cut off past its deadline;
+/// `guard` counts it open until it ends.
+fn spawn_connection(
+    builder: &http1::Builder,
+    stream: TcpStream,
+    app: impl HttpService,
+    graceful: &GracefulShutdown,
+    cut_off: &CancellationToken,
+    guard: OpenGuard,
+) {
+    let service =
+        TowerToHyperService::new(app.map_request(|request: Request<Incoming>| request.map(Body::new)));
+    let watched = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
+    let cut_off = cut_off.clone();
+    tokio::spawn(async move {
+        tokio::select! {
+            _ = watched => {}
+            () = cut_off.cancelled() => {}
+        }
+        drop(guard);
+    });
+}
+
 /// What a connection past the cap gets: health checks as usual, a 503 for anything else.
-fn overflow_router(app: Router) -> Router {
+fn overflow_router(app: impl HttpService) -> Router {
     let health = Router::new().route("/healthz", axum::routing::any_service(app.clone()));
     let health = health.route("/health", axum::routing::any_service(app));
     health.fallback(|| async {

@@ -36,6 +36,7 @@ use leptos_axum::{LeptosRoutes, generate_route_list};
 use metrics::Metrics;
 use rejections::Rejections;
 use send::Sinks;
+use std::convert::Infallible;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -204,19 +205,42 @@ pub enum StartError {
     Serve(#[from] std::io::Error),
 }
 
+/// What the accept loop serves: one request in, one response out, never an error.
+pub trait HttpService:
+    tower::Service<Request, Response = Response, Error = Infallible, Future: Send + 'static>
+    + Clone
+    + Send
+    + Sync
+    + 'static
+{
+}
+
+impl<S> HttpService for S where
+    S: tower::Service<Request, Response = Response, Error = Infallible, Future: Send + 'static>
+        + Clone
+        + Send
+        + Sync
+        + 'static
+{
+}
+
 /// Every route: health checks and the Leptos pages, with static files as the fallback, behind
 /// the access rules (token, `Host`, CORS) and the security headers of [`access`], and the body
 /// deadline. Those two wrap the router once, not each route as `Router::layer` would: a request
-/// clones its route's service, one allocation per wrap.
-pub fn router(state: AppState) -> Router {
+/// clones its route's service, one allocation per wrap. The server serves this directly.
+pub fn service(state: AppState) -> impl HttpService {
     let body_timeout = state.config.body_timeout;
-    let app = tower::ServiceBuilder::new()
+    tower::ServiceBuilder::new()
         .layer(axum::middleware::from_fn_with_state(Arc::clone(&state.access), access::guard))
         .layer(axum::middleware::map_request(move |request| {
             std::future::ready(connections::with_body_deadline(request, body_timeout))
         }))
-        .service(routes(state));
-    Router::new().fallback_service(app)
+        .service(routes(state))
+}
+
+/// [`service`] as a `Router`, for tests that drive it with `oneshot`.
+pub fn router(state: AppState) -> Router {
+    Router::new().fallback_service(service(state))
 }
 
 /// The routes of [`router`] without what wraps them: what the OpenAPI document describes.
@@ -372,7 +396,7 @@ pub async fn serve_on(
     };
     let lifecycle = Arc::clone(&state.lifecycle);
     let streams = state.shutdown.clone();
-    let app = router(state);
+    let app = service(state);
     let signal = async move {
         signal.await;
         tracing::info!("shutting down: refusing new events, draining streams");

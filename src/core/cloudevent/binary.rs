@@ -4,7 +4,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use percent_encoding::{AsciiSet, CONTROLS, percent_decode, utf8_percent_encode};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::data::Data;
 use super::json::{self, JsonError};
@@ -23,16 +23,17 @@ pub fn decode_binary(headers: &[(&str, &[u8])], body: &[u8]) -> Result<Validated
     let mut members = attributes_from_headers(headers, &mut report);
     let content_type = content_type(headers, &mut report);
     if let Some(content_type) = content_type {
-        members.insert("datacontenttype".into(), content_type.into());
+        members.push(("datacontenttype".into(), content_type.into()));
     }
     let data = if body.is_empty() { None } else { data_from_body(content_type, body, &mut report)? };
     validate::validate(members, data, Origin::Binary, report).map_err(DecodeError::Invalid)
 }
 
-/// The attributes of the `ce-*` headers, as strings (§3.1.3). A value that fails to decode is
-/// reported and left out; so is a second header for the same attribute.
-fn attributes_from_headers(headers: &[(&str, &[u8])], r: &mut Report) -> Map<String, Value> {
-    let mut members = Map::new();
+/// The attributes of the `ce-*` headers, as strings (§3.1.3), in header order and each once: a
+/// value that fails to decode is reported and left out; so is a second header for the same
+/// attribute. A list, not a map: the rules take each attribute out once, by name.
+fn attributes_from_headers(headers: &[(&str, &[u8])], r: &mut Report) -> Vec<(String, Value)> {
+    let mut members = Vec::with_capacity(headers.len());
     // Names as sent (the HTTP stack lower-cases them), compared ignoring case: no copy per header.
     let mut counts: Vec<(&str, usize)> = Vec::new();
     for (name, raw) in headers {
@@ -58,9 +59,7 @@ fn attributes_from_headers(headers: &[(&str, &[u8])], r: &mut Report) -> Map<Str
                 r.error(&attribute, format!("ce-{attribute}: {why}"));
             }
             _ => match header_value(raw) {
-                Ok(value) => {
-                    members.insert(attribute, value.into());
-                }
+                Ok(value) => members.push((attribute, value.into())),
                 Err(why) => r.error(&attribute, format!("{attribute}: header ce-{attribute}: {why}")),
             },
         }
@@ -229,7 +228,7 @@ fn percent_encode(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
-    use serde_json::json;
+    use serde_json::{Map, json};
 
     use super::super::{Limits, Mode, STANDARD_ATTRIBUTES, ValidationError, Warning, decode};
     use super::*;

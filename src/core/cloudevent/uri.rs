@@ -11,7 +11,9 @@ pub(super) enum Kind {
 /// Checks `s` against RFC 3986 `URI-reference` (§4.1), returning its kind or why it is not one.
 /// A URI with a fragment counts as absolute: `dataschema` values such as `https://x/s.json#v1` are common.
 pub(super) fn check(s: &str) -> Result<Kind, String> {
-    if let Some((at, c)) = s.chars().enumerate().find(|&(_, c)| !c.is_ascii() || !is_uri_char(c as u8)) {
+    if !s.bytes().all(is_uri_char) {
+        let (at, c) =
+            s.chars().enumerate().find(|&(_, c)| !c.is_ascii() || !is_uri_char(c as u8)).unwrap_or_default();
         return Err(format!("{c:?} at position {at} is not allowed; percent-encode it"));
     }
     check_percent_encoding(s)?;
@@ -46,8 +48,26 @@ pub(super) fn check(s: &str) -> Result<Kind, String> {
     Ok(kind)
 }
 
+/// The characters RFC 3986 allows anywhere in a URI reference, as a table: every byte of every
+/// `source` is looked up.
+const URI_CHARS: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = (b as u8).is_ascii_alphanumeric();
+        b += 1;
+    }
+    let others = b"-._~:/?#[]@!$&'()*+,;=%";
+    let mut i = 0;
+    while i < others.len() {
+        table[others[i] as usize] = true;
+        i += 1;
+    }
+    table
+};
+
 fn is_uri_char(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"-._~:/?#[]@!$&'()*+,;=%".contains(&b)
+    URI_CHARS[usize::from(b)]
 }
 
 fn is_unreserved_or_sub_delim(b: u8) -> bool {

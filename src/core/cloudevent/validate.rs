@@ -76,17 +76,18 @@ const ATTRIBUTES: [(&str, Option<&str>, ValueRule); 7] = [
     ("time", None, time_rule),
 ];
 
-/// Validates `members` (JSON-format member names and values, `data` apart) and builds the event
-/// with the names of its version: standard attributes in spec order, then extensions in the order
-/// of `members`. Findings already in `report` (from binary-mode header decoding) come first.
+/// Validates `members` (JSON-format member names and values, `data` apart, each name once) and
+/// builds the event with the names of its version: standard attributes in spec order, then
+/// extensions in the order of `members`. Findings already in `report` (from binary-mode header decoding) come first.
 pub(super) fn validate(
-    members: Map<String, Value>,
+    members: impl IntoIterator<Item = (String, Value)>,
     data: Option<Data>,
     origin: Origin,
     mut report: Report,
 ) -> Result<Validated, Vec<ValidationError>> {
-    let mut members = Members(members.into_iter().collect());
-    let mut event = Map::new();
+    let mut members = Members(members.into_iter().map(Some).collect());
+    // Sized up front: growing it rehashed twice per event.
+    let mut event = Map::with_capacity(members.0.len());
     let r = &mut report;
 
     let specversion = take_string(&mut members, "specversion", r, Some("\"1.0\""));
@@ -129,7 +130,7 @@ pub(super) fn validate(
     let encoding = if version == Version::V03 { legacy_encoding(&mut members, origin, r) } else { None };
 
     let mut data_base64 = None;
-    for (name, value) in members.0 {
+    for (name, value) in members.rest() {
         match name.as_str() {
             "data_base64" => data_base64 = Some(value).filter(|v| !v.is_null()),
             "dataschema" if version == Version::V03 => r.error(
@@ -343,14 +344,20 @@ fn legacy_data(
     data
 }
 
-/// The members not checked yet, in received order. Taking one keeps the others in order, which
-/// `Map::remove` does not promise (with serde_json's `preserve_order` it swaps).
-struct Members(Vec<(String, Value)>);
+/// The members not checked yet, in received order. Taking one leaves a hole, so the others keep
+/// their order (which `Map::remove` does not promise: with `preserve_order` it swaps) and nothing
+/// shifts.
+struct Members(Vec<Option<(String, Value)>>);
 
 impl Members {
     fn take(&mut self, name: &str) -> Option<Value> {
-        let at = self.0.iter().position(|(member, _)| member == name)?;
-        Some(self.0.remove(at).1)
+        let slot = self.0.iter_mut().find(|slot| slot.as_ref().is_some_and(|(member, _)| member == name))?;
+        slot.take().map(|(_, value)| value)
+    }
+
+    /// The members not taken, in received order.
+    fn rest(self) -> impl Iterator<Item = (String, Value)> {
+        self.0.into_iter().flatten()
     }
 }
 
