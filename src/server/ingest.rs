@@ -13,24 +13,26 @@ use crate::server::encoding;
 use crate::server::error::{ApiError, backend_unavailable};
 use crate::server::event_log::{Batch, LogError};
 use crate::server::metrics::{ModeLabel, ReasonLabel};
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
+use axum::BoxError;
+use axum::body::Body;
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, post};
 use axum::{Router, body::Bytes};
+use http_body_util::{BodyExt as _, LengthLimitError, Limited};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::OwnedSemaphorePermit;
 
-/// The ingest routes. `/` also serves the app (GET), so these merge with the page routes.
-pub fn routes(max_body: usize) -> Router<AppState> {
+/// The ingest routes. `/` also serves the app (GET), so these merge with the page routes. The
+/// handler reads the body within `--max-body` itself.
+pub fn routes() -> Router<AppState> {
     let ingest = || -> MethodRouter<AppState> { post(post_events).options(webhook_handshake) };
     INGEST_PATHS
         .into_iter()
         .chain([NAMED_INGEST_ROUTE])
         .fold(Router::new(), |router, path| router.route(path, ingest()))
-        .layer(DefaultBodyLimit::max(max_body))
 }
 
 /// RFC 3339 UTC with milliseconds, the form of `received_at` and rejection times.
@@ -88,11 +90,9 @@ and `Retry-After`; without a body of its own, the error shape with code `rule_an
 )]
 async fn post_events(State(state): State<AppState>, request: Request) -> Response {
     // The head's parts are taken, not cloned as their extractors would: this is the hot path.
-    let (mut parts, body) = request.into_parts();
-    let (method, uri, headers) =
-        (parts.method.clone(), std::mem::take(&mut parts.uri), std::mem::take(&mut parts.headers));
-    let body: Result<Bytes, BytesRejection> =
-        Bytes::from_request(Request::from_parts(parts, body), &()).await;
+    let (parts, body) = request.into_parts();
+    let (method, uri, headers) = (parts.method, parts.uri, parts.headers);
+    let body = read_body(body, state.config.max_body).await;
     let received_at = now_rfc3339();
     let pairs: Vec<(&str, &[u8])> = headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes())).collect();
     let path = uri.path_and_query().map_or("/", |p| p.as_str());
@@ -100,16 +100,16 @@ async fn post_events(State(state): State<AppState>, request: Request) -> Respons
         |body: &[u8]| Arc::new(RequestRecord::new(method.as_str(), path, pairs.iter().copied(), body));
     let body = match body {
         Ok(body) => body,
-        Err(rejection) => {
-            let error = if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        Err(cause) => {
+            let error = if cause.is::<LengthLimitError>() {
                 ApiError::BodyTooLarge { limit: state.config.max_body }
-            } else if BodyTimeout::caused(&rejection) {
+            } else if BodyTimeout::caused(&*cause) {
                 ApiError::BodyTimeout(state.config.body_timeout)
             } else {
                 // The client broke off its own upload: nobody is left to read an answer, and
                 // other tabs need not hear of it.
                 state.metrics.aborted_uploads.inc();
-                return ApiError::BodyUnreadable(rejection.body_text()).into_response();
+                return ApiError::BodyUnreadable(cause.to_string()).into_response();
             };
             return reject(&state, error, record(b""), received_at).into_response();
         }
@@ -129,6 +129,12 @@ async fn post_events(State(state): State<AppState>, request: Request) -> Respons
         Ok(ingested) => ingested.respond(&state).await,
         Err(error) => error.into_response(),
     }
+}
+
+/// The whole body, at most `max_body` bytes, read here instead of under a `DefaultBodyLimit`
+/// layer: on every request that layer cost a boxed service clone, a boxed future and an extension.
+async fn read_body(body: Body, max_body: usize) -> Result<Bytes, BoxError> {
+    Ok(Limited::new(body, max_body).collect().await?.to_bytes())
 }
 
 /// A stored request and how to answer it.

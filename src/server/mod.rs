@@ -253,7 +253,7 @@ pub fn routes(state: AppState) -> Router {
                 .into_iter()
                 .fold(Router::new(), |router, path| router.route(path, get(healthz))),
         )
-        .merge(ingest::routes(state.config.max_body))
+        .merge(ingest::routes())
         .merge(api::routes())
         .merge(wait::routes())
         .merge(send::routes(state.config.max_body))
