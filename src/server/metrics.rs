@@ -1,9 +1,17 @@
 //! Prometheus metrics (`GET /metrics`). One registry per server instance, so tests that build many
 //! routers in one process never share counters.
 
+use axum::extract::{MatchedPath, Request};
+use axum::http::Method;
+use axum::response::Response;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::{counter::Counter, family::Family, gauge::Gauge, histogram::Histogram};
 use prometheus_client::registry::{Registry, Unit};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, ready};
+use std::time::Instant;
 
 /// Request-duration buckets in seconds: from half a millisecond (an ingest on loopback) to a
 /// minute (the longest `/api/events/wait`).
@@ -14,7 +22,8 @@ const DURATION_BUCKETS: [f64; 16] =
 /// label set), method and status code class.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RouteLabel {
-    pub method: String,
+    /// The method, or `other` for one outside RFC 9110's.
+    pub method: &'static str,
     pub route: String,
     /// `2xx`, `4xx`, `5xx`…
     pub status: &'static str,
@@ -61,7 +70,7 @@ pub struct Metrics {
 
 impl Metrics {
     /// Records one answered request.
-    pub fn observe_request(&self, method: &str, route: &str, status: u16, seconds: f64) {
+    pub fn observe_request(&self, method: &Method, route: &str, status: u16, seconds: f64) {
         let status = match status {
             100..=199 => "1xx",
             200..=299 => "2xx",
@@ -69,8 +78,89 @@ impl Metrics {
             400..=499 => "4xx",
             _ => "5xx",
         };
-        let label = RouteLabel { method: method.to_owned(), route: route.to_owned(), status };
+        let method = match *method {
+            Method::GET => "GET",
+            Method::POST => "POST",
+            Method::PUT => "PUT",
+            Method::DELETE => "DELETE",
+            Method::HEAD => "HEAD",
+            Method::OPTIONS => "OPTIONS",
+            Method::PATCH => "PATCH",
+            Method::CONNECT => "CONNECT",
+            Method::TRACE => "TRACE",
+            _ => "other",
+        };
+        let label = RouteLabel { method, route: route.to_owned(), status };
         self.request_duration.get_or_create(&label).observe(seconds);
+    }
+}
+
+/// Times every request of the routes it wraps to its response head, labelled with the route's
+/// pattern; static files and unknown paths (the fallback) are not routes and are not timed. A tower
+/// layer of its own: `from_fn` boxed a future and a clone of the route per request.
+#[derive(Clone)]
+pub struct ObserveLayer(pub Arc<Metrics>);
+
+impl<S> tower::Layer<S> for ObserveLayer {
+    type Service = Observe<S>;
+
+    fn layer(&self, inner: S) -> Observe<S> {
+        Observe { inner, metrics: Arc::clone(&self.0) }
+    }
+}
+
+#[derive(Clone)]
+pub struct Observe<S> {
+    inner: S,
+    metrics: Arc<Metrics>,
+}
+
+impl<S> tower::Service<Request> for Observe<S>
+where
+    S: tower::Service<Request, Response = Response, Future: Unpin>,
+{
+    type Response = Response;
+    type Error = S::Error;
+    type Future = Observed<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        Observed {
+            route: request.extensions().get::<MatchedPath>().cloned(),
+            method: request.method().clone(),
+            started: Instant::now(),
+            metrics: Arc::clone(&self.metrics),
+            inner: self.inner.call(request),
+        }
+    }
+}
+
+/// A wrapped route's answer, timed when its head is ready.
+pub struct Observed<F> {
+    inner: F,
+    metrics: Arc<Metrics>,
+    method: Method,
+    route: Option<MatchedPath>,
+    started: Instant,
+}
+
+impl<F, E> Future for Observed<F>
+where
+    F: Future<Output = Result<Response, E>> + Unpin,
+{
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = &mut *self;
+        let output = ready!(Pin::new(&mut this.inner).poll(cx));
+        if let (Ok(response), Some(route)) = (&output, &this.route) {
+            let seconds = this.started.elapsed().as_secs_f64();
+            this.metrics.observe_request(&this.method, route.as_str(), response.status().as_u16(), seconds);
+        }
+        Poll::Ready(output)
     }
 }
 

@@ -264,30 +264,10 @@ pub fn routes(state: AppState) -> Router {
         .route("/api/openapi.json", get(openapi::get_openapi))
         .route("/api/{*rest}", any(api_not_found))
         .leptos_routes(&state, routes, move || shell(options.clone()))
-        .route_layer(axum::middleware::from_fn_with_state(Arc::clone(&state.metrics), observe_request))
+        .route_layer(metrics::ObserveLayer(Arc::clone(&state.metrics)))
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(static_file_or_not_found)
         .with_state(state)
-}
-
-/// Times every routed request to its response head, labelled with the route's pattern. Static
-/// files and unknown paths (the fallback) are not routes and are not timed.
-async fn observe_request(
-    State(metrics): State<Arc<Metrics>>,
-    matched: axum::extract::MatchedPath,
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> Response {
-    let started = Instant::now();
-    let method = request.method().clone();
-    let response = next.run(request).await;
-    metrics.observe_request(
-        method.as_str(),
-        matched.as_str(),
-        response.status().as_u16(),
-        started.elapsed().as_secs_f64(),
-    );
-    response
 }
 
 /// A static file of the site, else the app's 404 page.
