@@ -141,7 +141,11 @@ pub fn parse_allowed_host(value: &str) -> Result<AllowedHost, String> {
     let name = host_name(rest)
         .filter(|name| !name.contains('*'))
         .ok_or_else(|| format!("`{value}` is not a host name like player.example.com or *.example.com"))?;
-    Ok(if wildcard { AllowedHost::Subdomains(format!(".{name}")) } else { AllowedHost::Exact(name) })
+    Ok(if wildcard {
+        AllowedHost::Subdomains(format!(".{name}"))
+    } else {
+        AllowedHost::Exact(name.into_owned())
+    })
 }
 
 /// `--cors-origin`: an exact origin, `http(s)://host[:port]` with no path, as browsers send it in
@@ -166,7 +170,8 @@ pub fn parse_origin(value: &str) -> Result<String, String> {
 
 /// The name in a `Host` value, as compared with allowed names: port dropped, lowercase, one
 /// trailing dot dropped, IPv6 without brackets in its canonical form. `None` when malformed.
-pub fn host_name(value: &str) -> Option<String> {
+/// Borrowed when already lowercase, as nearly every request's `Host` is.
+pub fn host_name(value: &str) -> Option<Cow<'_, str>> {
     let value = value.trim();
     let is_port = |p: &str| p.bytes().all(|b| b.is_ascii_digit());
     if let Some(rest) = value.strip_prefix('[') {
@@ -174,7 +179,7 @@ pub fn host_name(value: &str) -> Option<String> {
         if !(after.is_empty() || after.strip_prefix(':').is_some_and(is_port)) {
             return None;
         }
-        return inside.parse::<Ipv6Addr>().ok().map(|ip| ip.to_string());
+        return inside.parse::<Ipv6Addr>().ok().map(|ip| ip.to_string().into());
     }
     let name = match value.split_once(':') {
         Some((name, port)) if is_port(port) => name,
@@ -186,7 +191,11 @@ pub fn host_name(value: &str) -> Option<String> {
     if name.is_empty() || name.bytes().any(bad) {
         return None;
     }
-    Some(name.to_ascii_lowercase())
+    Some(if name.bytes().any(|b| b.is_ascii_uppercase()) {
+        name.to_ascii_lowercase().into()
+    } else {
+        name.into()
+    })
 }
 
 /// `localhost`, `*.localhost` (RFC 6761 keeps them on this machine), 127.0.0.0/8 and `::1`.
