@@ -102,9 +102,38 @@ impl Mark {
     }
 }
 
+impl EventId {
+    /// `<ms>-<seq>` on the stack, without the formatting machinery: every stored event's id is
+    /// written into its frame and its answer.
+    pub fn text(&self) -> IdText {
+        let (mut ms, mut seq) = (itoa::Buffer::new(), itoa::Buffer::new());
+        let (ms, seq) = (ms.format(self.ms).as_bytes(), seq.format(self.seq).as_bytes());
+        let mut text = IdText { bytes: [0; ID_TEXT_MAX], len: ms.len() + 1 + seq.len() };
+        text.bytes[..ms.len()].copy_from_slice(ms);
+        text.bytes[ms.len()] = b'-';
+        text.bytes[ms.len() + 1..text.len].copy_from_slice(seq);
+        text
+    }
+}
+
+/// The longest id: two 20-digit numbers and the dash.
+const ID_TEXT_MAX: usize = 41;
+
+/// An id's text, from [`EventId::text`].
+pub struct IdText {
+    bytes: [u8; ID_TEXT_MAX],
+    len: usize,
+}
+
+impl IdText {
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.bytes[..self.len]).expect("digits and a dash")
+    }
+}
+
 impl fmt::Display for EventId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}-{}", self.ms, self.seq)
+        f.write_str(self.text().as_str())
     }
 }
 
@@ -127,7 +156,7 @@ impl FromStr for EventId {
 
 impl serde::Serialize for EventId {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
+        serializer.serialize_str(self.text().as_str())
     }
 }
 
@@ -148,6 +177,13 @@ mod tests {
         let id: EventId = "1764130000123-7".parse().unwrap();
         assert_eq!(id, EventId::new(1_764_130_000_123, 7));
         assert_eq!(id.to_string(), "1764130000123-7");
+    }
+
+    #[test]
+    fn writes_the_longest_and_shortest_ids() {
+        assert_eq!(EventId::MAX.text().as_str(), "18446744073709551615-18446744073709551615");
+        assert_eq!(EventId::ZERO.text().as_str(), "0-0");
+        assert_eq!(serde_json::to_string(&EventId::MAX).unwrap(), format!("\"{}\"", EventId::MAX));
     }
 
     #[test]

@@ -105,7 +105,7 @@ impl Frame {
             let mut rest = self.data.as_str();
             loop {
                 // Bytes, not chars: CR and LF never occur inside a UTF-8 sequence.
-                let end = rest.bytes().position(|b| b == b'\r' || b == b'\n').unwrap_or(rest.len());
+                let end = memchr::memchr2(b'\r', b'\n', rest.as_bytes()).unwrap_or(rest.len());
                 write_field(out, "data", &rest[..end], |_| false);
                 match rest.as_bytes().get(end) {
                     None => break,

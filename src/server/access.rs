@@ -7,7 +7,6 @@ use crate::server::error::{ApiError, ErrorBody};
 use axum::body::{Body, Bytes};
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Router, extract::State};
@@ -16,7 +15,6 @@ use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 use std::borrow::Cow;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::sync::Arc;
 use subtle::ConstantTimeEq;
 
 /// Name of the cookie the sign-in page sets.
@@ -39,10 +37,19 @@ pub const NAMED_INGEST_PREFIX: &str = "/r/";
 /// The route of [`NAMED_INGEST_PREFIX`].
 pub const NAMED_INGEST_ROUTE: &str = "/r/{*name}";
 
-/// Whether `path` is an ingest route: one of [`INGEST_PATHS`] or under [`NAMED_INGEST_PREFIX`].
+/// The ingest route `path` belongs to: one of [`INGEST_PATHS`], or [`NAMED_INGEST_ROUTE`] for a
+/// path under [`NAMED_INGEST_PREFIX`].
+pub fn ingest_route(path: &str) -> Option<&'static str> {
+    if let Some(&route) = INGEST_PATHS.iter().find(|&&route| route == path) {
+        return Some(route);
+    }
+    let named = path.strip_prefix(NAMED_INGEST_PREFIX).is_some_and(|name| !name.is_empty());
+    named.then_some(NAMED_INGEST_ROUTE)
+}
+
+/// Whether `path` is an ingest route.
 pub fn is_ingest_path(path: &str) -> bool {
-    INGEST_PATHS.contains(&path)
-        || path.strip_prefix(NAMED_INGEST_PREFIX).is_some_and(|name| !name.is_empty())
+    ingest_route(path).is_some()
 }
 /// Largest sign-in form body; a token and a return path fit many times over.
 const SIGN_IN_MAX_BODY: usize = 16 * 1024;
@@ -355,10 +362,15 @@ impl Access {
     }
 
     /// The rules in order: health checks pass, then the `Host`, then CORS preflights (answered
-    /// here, so they never need the token), then the token.
-    async fn admit(&self, request: Request, next: Next) -> Response {
+    /// here, so they never need the token), then the token. A request that passes is `next`'s to
+    /// answer, with the CORS headers added. Health checks keep answering probes with any `Host`
+    /// and no token.
+    pub async fn admit<F>(&self, request: Request, next: impl FnOnce(Request) -> F) -> Response
+    where
+        F: Future<Output = Response>,
+    {
         if HEALTH_PATHS.contains(&request.uri().path()) {
-            return next.run(request).await;
+            return next(request).await;
         }
         let host = request_host(&request);
         if !self.hosts.allows(host.as_deref()) {
@@ -376,7 +388,7 @@ impl Access {
         }
         let verdict = self.authorize(request.method(), request.uri(), request.headers());
         let mut response = match verdict {
-            Verdict::Pass => next.run(request).await,
+            Verdict::Pass => next(request).await,
             Verdict::SetSession { location } => {
                 let https = is_https(request.uri(), request.headers());
                 let cookie = session_cookie(self.session_value().unwrap_or_default(), https);
@@ -392,14 +404,6 @@ impl Access {
         }
         response
     }
-}
-
-/// The access rules and the security headers, for everything the router answers (static files
-/// and the fallback included). Health checks keep answering probes with any `Host` and no token.
-pub async fn guard(State(access): State<Arc<Access>>, request: Request, next: Next) -> Response {
-    let mut response = access.admit(request, next).await;
-    security_headers(response.headers_mut());
-    response
 }
 
 /// The headers every response carries. A page's own policy (with its nonce) is kept.

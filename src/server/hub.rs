@@ -35,7 +35,9 @@ impl Entry {
     /// `event_json` is `envelope.event` serialized on one line (done before any lock is taken).
     pub fn new(envelope: Envelope, event_json: String) -> Self {
         let frame = Marks::of(&envelope)
-            .write(Frame::new(FrameKind::CloudEvent.as_str(), event_json).with_id(envelope.id.to_string()))
+            .write(
+                Frame::new(FrameKind::CloudEvent.as_str(), event_json).with_id(envelope.id.text().as_str()),
+            )
             .encode();
         let bytes = frame.len() + envelope.event.heap_bytes() + ENTRY_OVERHEAD;
         Self { envelope, frame: Bytes::from(frame), bytes }

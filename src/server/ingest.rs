@@ -88,7 +88,7 @@ rule that holds says (`/api/rules`; a batch by its first event), else `202`.",
 and `Retry-After`; without a body of its own, the error shape with code `rule_answer`"),
     )
 )]
-async fn post_events(State(state): State<AppState>, request: Request) -> Response {
+pub async fn post_events(State(state): State<AppState>, request: Request) -> Response {
     // The head's parts are taken, not cloned as their extractors would: this is the hot path.
     let (parts, body) = request.into_parts();
     let (method, uri, headers) = (parts.method, parts.uri, parts.headers);

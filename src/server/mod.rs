@@ -10,6 +10,7 @@ pub mod error;
 pub mod event_log;
 pub mod expressions;
 pub mod follow;
+pub mod front;
 pub mod hub;
 pub mod ingest;
 pub mod lab;
@@ -226,16 +227,11 @@ impl<S> HttpService for S where
 
 /// Every route: health checks and the Leptos pages, with static files as the fallback, behind
 /// the access rules (token, `Host`, CORS) and the security headers of [`access`], and the body
-/// deadline. Those two wrap the router once, not each route as `Router::layer` would: a request
-/// clones its route's service, one allocation per wrap. The server serves this directly.
+/// deadline. Those wrap the router once ([`front::Front`]), not each route as `Router::layer`
+/// would: a request clones its route's service, one allocation per wrap. The server serves this
+/// directly.
 pub fn service(state: AppState) -> impl HttpService {
-    let body_timeout = state.config.body_timeout;
-    tower::ServiceBuilder::new()
-        .layer(axum::middleware::from_fn_with_state(Arc::clone(&state.access), access::guard))
-        .layer(axum::middleware::map_request(move |request| {
-            std::future::ready(connections::with_body_deadline(request, body_timeout))
-        }))
-        .service(routes(state))
+    front::Front::new(state.clone(), routes(state))
 }
 
 /// [`service`] as a `Router`, for tests that drive it with `oneshot`.

@@ -91,7 +91,7 @@ pub(super) fn validate(
     let r = &mut report;
 
     let specversion = take_string(&mut members, "specversion", r, Some("\"1.0\""));
-    let version = match specversion.as_deref() {
+    let version = match specversion.as_ref().map(|(_, value)| value.as_str()) {
         Some("1.0") => Version::V1,
         Some("0.3") => {
             r.warn(
@@ -109,20 +109,20 @@ pub(super) fn validate(
         }
         None => Version::Unsupported,
     };
-    if let Some(specversion) = specversion.filter(|_| version != Version::Unsupported) {
-        event.insert("specversion".into(), specversion.into());
+    if let Some((key, specversion)) = specversion.filter(|_| version != Version::Unsupported) {
+        event.insert(key, specversion.into());
     }
 
     for (name, required, rule) in ATTRIBUTES {
         // CloudEvents 0.3 §3.1: `schemaurl`, a URI-reference, where 1.0 has `dataschema`.
         let name = if version == Version::V03 && name == "dataschema" { "schemaurl" } else { name };
-        let Some(value) = take_string(&mut members, name, r, required) else { continue };
+        let Some((key, value)) = take_string(&mut members, name, r, required) else { continue };
         match rule(&value, version) {
             Ok(advice) => {
                 if let Some((rule, advice)) = advice {
                     r.warn(rule, name, format!("{name}: {} {advice}", quote(&value)));
                 }
-                event.insert(name.into(), value.into());
+                event.insert(key, value.into());
             }
             Err(why) => r.error(name, format!("{name}: {} {why}", quote(&value))),
         }
@@ -271,7 +271,7 @@ fn describe_json(json: &str) -> &'static str {
 /// structured mode. In binary mode the body is the data as is, and 0.3 says the attribute MUST
 /// then be ignored.
 fn legacy_encoding(members: &mut Members, origin: Origin, r: &mut Report) -> Option<String> {
-    match members.take("datacontentencoding") {
+    match members.take("datacontentencoding").map(|(_, value)| value) {
         None | Some(Value::Null) => None,
         Some(_) if origin == Origin::Binary => {
             r.warn(
@@ -350,9 +350,10 @@ fn legacy_data(
 struct Members(Vec<Option<(String, Value)>>);
 
 impl Members {
-    fn take(&mut self, name: &str) -> Option<Value> {
+    /// The member named `name`, its name's own `String` with it: the event's key, not a copy.
+    fn take(&mut self, name: &str) -> Option<(String, Value)> {
         let slot = self.0.iter_mut().find(|slot| slot.as_ref().is_some_and(|(member, _)| member == name))?;
-        slot.take().map(|(_, value)| value)
+        slot.take()
     }
 
     /// The members not taken, in received order.
@@ -363,12 +364,18 @@ impl Members {
 
 /// Removes a standard attribute and returns it when it is a non-empty string of allowed characters;
 /// reports anything else. `required` names what is expected when it must be present. Null means
-/// unset (JSON format §2.2).
-fn take_string(members: &mut Members, name: &str, r: &mut Report, required: Option<&str>) -> Option<String> {
-    let problem = match members.take(name) {
+/// unset (JSON format §2.2). Gives back the member's name with its value.
+fn take_string(
+    members: &mut Members,
+    name: &str,
+    r: &mut Report,
+    required: Option<&str>,
+) -> Option<(String, String)> {
+    let (key, value) = members.take(name).unzip();
+    let problem = match value {
         Some(Value::String(s)) if s.is_empty() => format!("{name}: must not be empty"),
         Some(Value::String(s)) => match check_chars(&s) {
-            Ok(()) => return Some(s),
+            Ok(()) => return key.map(|key| (key, s)),
             Err(why) => format!("{name}: {why}"),
         },
         Some(other @ (Value::Bool(_) | Value::Number(_) | Value::Array(_) | Value::Object(_))) => {
