@@ -25,6 +25,15 @@ impl Data {
         Data::Json(raw)
     }
 
+    /// `data` from a value the parser already read: copied as it is when it is compact, without
+    /// checking its text again.
+    pub(super) fn from_raw(raw: &RawValue) -> Data {
+        match compact(raw.get()) {
+            Cow::Borrowed(_) => Data::Json(raw.to_owned()),
+            Cow::Owned(text) => Data::Json(RawValue::from_string(text).expect("the text is one JSON value")),
+        }
+    }
+
     /// `data` holding `text` as a JSON string.
     pub(super) fn from_text(text: &str) -> Data {
         Data::from_json_text(&serde_json::to_string(text).expect("a string always serializes"))
@@ -181,6 +190,15 @@ mod tests {
         assert_eq!(compact(text), r#"{"a b":[1,2.50],"c":"x\" y\n","d":" 	 "}"#);
         assert!(matches!(compact(r#"{"a":1}"#), Cow::Borrowed(_)), "compact text is not copied");
         assert_eq!(compact(r#"["\\", " "]"#), r#"["\\"," "]"#, "an escaped backslash ends no string");
+    }
+
+    #[test]
+    fn a_parsed_value_is_kept_as_its_compact_text() {
+        for text in [r#"{"a":[1,2.50],"b":"x y"}"#, "{ \"a\" : [ 1 , 2.50 ] ,\n \"b\" : \"x y\" }"] {
+            let raw: &RawValue = serde_json::from_str(text).unwrap();
+            assert_eq!(Data::from_raw(raw), Data::from_json_text(text), "{text}");
+            assert_eq!(Data::from_raw(raw).json(), Some(r#"{"a":[1,2.50],"b":"x y"}"#));
+        }
     }
 
     #[test]

@@ -161,7 +161,7 @@ pub(super) fn parse_event(bytes: &[u8]) -> Result<EventJson, JsonError> {
             return Err(JsonError::DuplicateMember(JsonPath(vec![Step::Member(name)])));
         }
         match parsed {
-            None => data = Some(Data::from_json_text(value.get())),
+            None => data = Some(Data::from_raw(value)),
             Some(parsed) => members.push((name, parsed)),
         }
     }
