@@ -7,6 +7,7 @@ use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::Method;
 use axum::response::Response;
+use std::borrow::Cow;
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
@@ -39,7 +40,8 @@ impl Front {
             let started = Instant::now();
             let response = ingest::post_events(State(self.state.clone()), request).await;
             let seconds = started.elapsed().as_secs_f64();
-            self.state.metrics.observe_request(&Method::POST, route, response.status().as_u16(), seconds);
+            let status = response.status().as_u16();
+            self.state.metrics.observe_request(&Method::POST, Cow::Borrowed(route), status, seconds);
             return response;
         }
         match tower::Service::call(&mut self.router.clone(), request).await {

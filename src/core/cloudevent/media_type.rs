@@ -36,13 +36,19 @@ const TEXT_APPLICATION: [&str; 9] = [
 impl MediaType<'_> {
     /// How its data is kept; type and subtype compare case-insensitively (RFC 2045 §5.1).
     pub(super) fn kind(&self) -> DataKind {
-        let subtype = self.subtype.to_ascii_lowercase();
-        if subtype == "json" || subtype.ends_with("+json") {
+        // Compared ignoring ASCII case, in place: every binary-mode event asks.
+        let subtype = self.subtype;
+        let ends_with = |suffix: &str| {
+            subtype.len() >= suffix.len()
+                && subtype.as_bytes()[subtype.len() - suffix.len()..].eq_ignore_ascii_case(suffix.as_bytes())
+        };
+        if subtype.eq_ignore_ascii_case("json") || ends_with("+json") {
             DataKind::Json
         } else if self.ty.eq_ignore_ascii_case("text")
-            || (self.ty.eq_ignore_ascii_case("application") && TEXT_APPLICATION.contains(&subtype.as_str()))
-            || subtype.ends_with("+xml")
-            || subtype.ends_with("+yaml")
+            || (self.ty.eq_ignore_ascii_case("application")
+                && TEXT_APPLICATION.iter().any(|text| subtype.eq_ignore_ascii_case(text)))
+            || ends_with("+xml")
+            || ends_with("+yaml")
         {
             DataKind::Text
         } else {
@@ -222,6 +228,10 @@ mod tests {
         assert_eq!(kind("text/csv"), DataKind::Text);
         assert_eq!(kind("application/xml"), DataKind::Text);
         assert_eq!(kind("image/svg+xml"), DataKind::Text);
+        assert_eq!(kind("IMAGE/SVG+XML"), DataKind::Text);
+        assert_eq!(kind("Application/X-YAML"), DataKind::Text);
+        assert_eq!(kind("application/Problem+JSON"), DataKind::Json);
+        assert_eq!(kind("application/json5"), DataKind::Binary);
         assert_eq!(kind("application/octet-stream"), DataKind::Binary);
         assert_eq!(kind("image/png"), DataKind::Binary);
         assert_eq!(kind_of(None), DataKind::Json);

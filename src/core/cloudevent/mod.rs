@@ -371,11 +371,14 @@ impl Default for Limits {
 /// `ce-specversion` header is present. Media types compare case-insensitively, parameters ignored.
 pub fn detect_mode(content_type: Option<&str>, has_ce_specversion: bool) -> Result<Mode, DecodeError> {
     if let Some(content_type) = content_type {
-        let essence = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
-        let format = |mode, prefix| {
-            essence.strip_prefix(prefix).map(|format| match format {
-                "+json" => Ok(mode),
-                _ => Err(DecodeError::UnsupportedMediaType(validate::cut(content_type).into_owned())),
+        let essence = content_type.split(';').next().unwrap_or_default().trim();
+        // Compared ignoring ASCII case, in place: every request asks.
+        let format = |mode, prefix: &str| {
+            let head = essence.get(..prefix.len()).filter(|head| head.eq_ignore_ascii_case(prefix))?;
+            Some(if essence[head.len()..].eq_ignore_ascii_case("+json") {
+                Ok(mode)
+            } else {
+                Err(DecodeError::UnsupportedMediaType(validate::cut(content_type).into_owned()))
             })
         };
         if let Some(result) = format(Mode::Batch, "application/cloudevents-batch") {
