@@ -371,14 +371,13 @@ fn take_string(
     r: &mut Report,
     required: Option<&str>,
 ) -> Option<(String, String)> {
-    let (key, value) = members.take(name).unzip();
-    let problem = match value {
-        Some(Value::String(s)) if s.is_empty() => format!("{name}: must not be empty"),
-        Some(Value::String(s)) => match check_chars(&s) {
-            Ok(()) => return key.map(|key| (key, s)),
+    let problem = match members.take(name) {
+        Some((_, Value::String(s))) if s.is_empty() => format!("{name}: must not be empty"),
+        Some((key, Value::String(s))) => match check_chars(&s) {
+            Ok(()) => return Some((key, s)),
             Err(why) => format!("{name}: {why}"),
         },
-        Some(other @ (Value::Bool(_) | Value::Number(_) | Value::Array(_) | Value::Object(_))) => {
+        Some((_, other @ (Value::Bool(_) | Value::Number(_) | Value::Array(_) | Value::Object(_)))) => {
             format!("{name}: must be a string, got {}", describe(&other))
         }
         absent => {
