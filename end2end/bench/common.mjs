@@ -1,5 +1,7 @@
-// What the browser benchmarks share: their flags, a server of their own, and a hydrated page.
+// What the browser benchmarks share: their flags, a server of their own, a hydrated page, and the
+// rows each adds to the combined table of `make bench` (`--rows FILE`).
 import { spawn } from "node:child_process";
+import { appendFileSync } from "node:fs";
 import { chromium } from "@playwright/test";
 
 /** `--name value` pairs of the command line. */
@@ -11,6 +13,30 @@ export const args = Object.fromEntries(
 );
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A count as the table prints it: `5000` as `5,000`. */
+export const grouped = (n) => n.toLocaleString("en-US");
+
+/**
+ * One row of the combined table: `test` names the figure with its conditions, `baseline` is the
+ * same run's baseline figure (or null), `bar` the text of the bar (`-` for none) and `met` whether
+ * `value` meets it (null without a bar).
+ */
+export const row = (test, unit, baseline, value, bar = "-", met = null) => ({
+  part: "browser",
+  test,
+  unit,
+  baseline,
+  value,
+  bar,
+  met: bar === "-" ? null : met,
+});
+
+/** With `--rows FILE`, appends `rows` to FILE, one JSON object a line (the file is made if missing). */
+export function writeRows(rows) {
+  if (!args.rows) return;
+  appendFileSync(args.rows, rows.map((r) => `${JSON.stringify(r)}\n`).join(""));
+}
 
 /**
  * Starts `server` on `port` with `flags`, runs `scenario(base, page)` on a live page (hydrated,
@@ -28,15 +54,21 @@ export async function withPlayer(server, port, flags, scenario) {
       args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
     });
     const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
-    const page = await context.newPage();
-    await page.goto(base);
-    await page.waitForSelector('[data-testid="app"][data-hydrated="true"]');
-    await page.waitForSelector('[data-testid="connection-light"][data-state="green"]');
+    const page = await openPlayer(context, base);
     await scenario(base, page);
     await browser.close();
   } finally {
     child.kill("SIGTERM");
   }
+}
+
+/** A new tab of `context` on the player at `base`, hydrated and with a green light. */
+export async function openPlayer(context, base) {
+  const page = await context.newPage();
+  await page.goto(base);
+  await page.waitForSelector('[data-testid="app"][data-hydrated="true"]');
+  await page.waitForSelector('[data-testid="connection-light"][data-state="green"]');
+  return page;
 }
 
 async function waitHealthy(server, base) {

@@ -3,10 +3,10 @@
 // same events (the baseline, same run). Starts its own server from the release binary.
 //
 //   node end2end/bench/filter.mjs [--server target/release/cloudevent-player] [--port 3096]
-//                                 [--events 50000] [--rounds 7]
+//                                 [--events 50000] [--rounds 7] [--rows FILE]
 //
 // Prints one JSON line of figures: medians in ms and the ratio expression / wildcard.
-import { args, withPlayer } from "./common.mjs";
+import { args, grouped, row, withPlayer, writeRows } from "./common.mjs";
 
 const server = args.server ?? "target/release/cloudevent-player";
 const port = Number(args.port ?? 3096);
@@ -96,4 +96,12 @@ await withPlayer(server, port, ["--history", String(total + 1000)], async (base,
       ratio: Math.round((e / w) * 100) / 100,
     }),
   );
+  writeRows([
+    row(
+      `filter ${grouped(total)} events, keystroke to "showing" (median of ${rounds}): expression, against wildcard`,
+      "ms",
+      Math.round(w * 10) / 10,
+      Math.round(e * 10) / 10,
+    ),
+  ]);
 });
