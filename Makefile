@@ -25,6 +25,9 @@ BINDGEN := target/wasm-bindgen
 SPLIT := target/wasm-split
 WASM_IN := target/wasm32-unknown-unknown/wasm-release/$(CRATE).wasm
 SERVER := target/release/$(NAME)
+# What the first page loads: the main module, the JS glue with the split loader, the CSS.
+FIRST_PAGE := $(PKG)/$(NAME).wasm $(PKG)/$(NAME).js $(PKG)/__wasm_split.js $(PKG)/$(NAME).css
+BENCH := target/bench
 SSR := --no-default-features --features ssr
 HYDRATE := --lib --target wasm32-unknown-unknown --no-default-features --features hydrate
 SRC := $(shell find src crates/*/src -type f) crates/*/Cargo.toml build.rs Cargo.toml Cargo.lock Leptos.toml .cargo/config.toml
@@ -159,17 +162,21 @@ unit: .tools/redis-server
 e2e: build .tools/chromium end2end/.npm-stamp
 	cd end2end && npx playwright test
 
-# Server-level figures first: the player against cep-bare, the bare reference server, in one run.
+# Every part writes its figures to $(BENCH); `cep-load report` prints them as one table at the end
+# (also kept as $(BENCH)/table.md). Server-level figures first: the player against cep-bare, the
+# bare reference server, in one run. Then the core's micro-benchmarks (criterion), the CESQL
+# engine's own figures, the browser scenarios and the first page's size.
 bench: build .tools/chromium end2end/.npm-stamp
+	rm -rf $(BENCH) && mkdir -p $(BENCH)
 	cargo build --locked --release -p cep-bench
-	target/release/cep-load matrix --player $(SERVER) --bare target/release/cep-bare
-	cargo bench --locked $(SSR) --bench ingest
-	cargo bench --locked $(SSR) --bench filter
+	target/release/cep-load matrix --player $(SERVER) --bare target/release/cep-bare --rows $(BENCH)/rows.jsonl
+	CRITERION_HOME=$(ROOT)/$(BENCH)/criterion cargo bench --locked $(SSR) --bench micro
 	cargo run --locked --release -p cesql --example throughput
-	cd end2end && node bench/filter.mjs --server ../$(SERVER)
-	cd end2end && node bench/burst.mjs --server ../$(SERVER)
-	cd end2end && node bench/coldstart.mjs --server ../$(SERVER)
-	cd end2end && node bench/postpixel.mjs --server ../$(SERVER)
+	cd end2end && for scenario in filter burst coldstart postpixel; do \
+	  node bench/$$scenario.mjs --server ../$(SERVER) --rows ../$(BENCH)/rows.jsonl; done
+	cd end2end && node bench/burst.mjs --server ../$(SERVER) --tabs 2 --rows ../$(BENCH)/rows.jsonl
+	target/release/cep-load report --rows $(BENCH)/rows.jsonl --criterion $(BENCH)/criterion \
+	  --first-page $(FIRST_PAGE) | tee $(BENCH)/table.md
 
 # The CESQL conformance suite: TCK=<directory with its yaml files> (not part of this repository).
 tck:

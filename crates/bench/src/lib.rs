@@ -3,7 +3,7 @@
 //! SSE, measured in the same run on the same machine, so the machine's speed cancels out.
 //!
 //! `sse`, `stats`, `procfs`, `target` and `event` are pure and unit-tested; `client`, `ingest`,
-//! `fanout`, `idle` and `matrix` do the I/O.
+//! `fanout`, `idle` and `matrix` do the I/O; `report` puts the whole run's figures in one table.
 
 pub mod client;
 pub mod event;
@@ -12,6 +12,7 @@ pub mod idle;
 pub mod ingest;
 pub mod matrix;
 pub mod procfs;
+pub mod report;
 pub mod sse;
 pub mod stats;
 pub mod target;

@@ -17,6 +17,7 @@ use crate::client::Mode;
 use crate::fanout::{self, FanoutArgs};
 use crate::idle::{self, IdleArgs};
 use crate::ingest::{self, IngestArgs};
+use crate::report::{self, Row};
 use crate::{procfs, stats};
 
 #[derive(Clone, Debug, clap::Args)]
@@ -31,6 +32,9 @@ pub struct MatrixArgs {
     /// Short phases and 1,000 idle streams: a smoke run, not figures.
     #[arg(long)]
     pub quick: bool,
+    /// Also appends the table's rows to this file, for `report`'s table of the whole run.
+    #[arg(long)]
+    pub rows: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -216,16 +220,18 @@ pub async fn run(a: &MatrixArgs) -> crate::Result<String> {
             }
         }
     }
-    Ok(table(&tests, &samples, reps, &notes))
-}
-
-/// A row's verdict from the two medians.
-struct Row {
-    test: String,
-    bare: f64,
-    player: f64,
-    bar: &'static str,
-    met: bool,
+    let rows = rows(&tests, &samples);
+    if let Some(path) = &a.rows {
+        report::append_rows(path, &rows)?;
+    }
+    let mut out = format!(
+        "Medians over {reps} run(s), fresh server per measurement; the baseline is the bare server.\n\n"
+    );
+    out.push_str(&report::table(&rows));
+    for n in &notes {
+        out.push_str(&format!("\nnote: {n}"));
+    }
+    Ok(out)
 }
 
 fn figure(
@@ -246,66 +252,44 @@ fn rows(tests: &[Test], samples: &Samples) -> Vec<Row> {
     let mut rows = Vec::new();
     for (i, &test) in tests.iter().enumerate() {
         let name = test.name();
-        let mut row = |what: &str, (bare, player): (f64, f64), bar, met: fn(f64, f64) -> bool| {
-            let test = format!("{name}: {what}");
-            rows.push(Row { test, bare, player, bar, met: met(bare, player) });
-        };
+        let mut row =
+            |what: &str, unit: &str, (bare, player): (f64, f64), bar: &str, met: fn(f64, f64) -> bool| {
+                rows.push(Row {
+                    part: "server".into(),
+                    test: format!("{name}: {what}"),
+                    unit: unit.into(),
+                    baseline: Some(bare),
+                    value: player,
+                    bar: bar.into(),
+                    met: Some(met(bare, player)),
+                });
+            };
         let med = |key| {
             let m = |label| figure(samples, i, label, key, stats::median);
             (m("bare"), m("player"))
         };
         match test {
             Test::Ingest(_) => {
-                row("events/s", med("events_per_s"), ">= 0.5x", |b, p| p / b >= 0.5);
-                row("CPU ms per 1k events", med("cpu_ms_per_1k"), "<= 2x", |b, p| p / b <= 2.0);
+                row("events/s", "events/s", med("events_per_s"), ">= 0.5x", |b, p| p / b >= 0.5);
+                row("CPU per 1k events", "ms", med("cpu_ms_per_1k"), "<= 2x", |b, p| p / b <= 2.0);
             }
             Test::Fanout(_) => {
                 let p99 = |b, p| p <= 50.0 && p / b <= 1.5;
-                row("p99 ms", med("p99_ms"), "<= 50 ms, <= 1.5x", p99);
+                row("p99 POST to receipt", "ms", med("p99_ms"), "<= 50 ms, <= 1.5x", p99);
                 let lost = |label| {
                     figure(samples, i, label, "missing", worst)
                         + figure(samples, i, label, "duplicates", worst)
                 };
                 let none = |_, p| p == 0.0;
-                row("missing + duplicate (worst)", (lost("bare"), lost("player")), "0", none);
+                row("missing + duplicate (worst)", "events", (lost("bare"), lost("player")), "0", none);
             }
             Test::Idle(_) => {
-                row("bytes per stream", med("bytes_per_stream"), "<= 1.0x", |b, p| p / b <= 1.0);
-                row("% given back on close", med("given_back_pct"), ">= 50%", |_, p| p >= 50.0);
+                row("memory per stream", "bytes", med("bytes_per_stream"), "<= 1.0x", |b, p| p / b <= 1.0);
+                row("given back on close", "%", med("given_back_pct"), ">= 50%", |_, p| p >= 50.0);
             }
         }
     }
     rows
-}
-
-fn num(x: f64) -> String {
-    if x.is_nan() {
-        "-".into()
-    } else if x.abs() >= 100.0 {
-        format!("{x:.0}")
-    } else {
-        format!("{x:.2}")
-    }
-}
-
-fn table(tests: &[Test], samples: &Samples, reps: usize, notes: &[String]) -> String {
-    let mut out = format!("Medians over {reps} run(s), fresh server per measurement.\n\n");
-    out.push_str("| test | bare | player | ratio | bar | met? |\n|---|---:|---:|---:|---|---|\n");
-    for r in rows(tests, samples) {
-        let ratio = if r.bare > 0.0 { format!("{:.2}x", r.player / r.bare) } else { "-".into() };
-        let met = if r.met { "yes" } else { "NO" };
-        out.push_str(&format!(
-            "| {} | {} | {} | {ratio} | {} | {met} |\n",
-            r.test,
-            num(r.bare),
-            num(r.player),
-            r.bar
-        ));
-    }
-    for n in notes {
-        out.push_str(&format!("\nnote: {n}"));
-    }
-    out
 }
 
 #[cfg(test)]
@@ -336,7 +320,7 @@ mod tests {
             (2, "player", "bytes_per_stream", &[900.0]),
             (2, "player", "given_back_pct", &[40.0]),
         ]);
-        let met: Vec<bool> = rows(&tests, &s).iter().map(|r| r.met).collect();
+        let met: Vec<bool> = rows(&tests, &s).iter().map(|r| r.met == Some(true)).collect();
         // 0.5x events/s holds, 2.1x CPU does not; p99 1.5x holds, one lossy run fails the row;
         // less memory per stream holds, 40% given back does not.
         assert_eq!(met, [true, false, true, false, true, false]);

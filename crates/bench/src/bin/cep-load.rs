@@ -1,9 +1,10 @@
 //! Load generator for CloudEvent servers on loopback: `ingest`, `fanout`, `idle` print one JSON
-//! line on stdout and a summary on stderr; `matrix` compares the player with the bare server.
+//! line on stdout and a summary on stderr; `matrix` compares the player with the bare server;
+//! `report` prints the table of a whole `make bench` run.
 
 use std::process::ExitCode;
 
-use cep_bench::{fanout, idle, ingest, matrix};
+use cep_bench::{fanout, idle, ingest, matrix, report};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
@@ -23,6 +24,8 @@ enum Cmd {
     Idle(idle::IdleArgs),
     /// Starts the player and the bare server itself and prints the comparison table.
     Matrix(matrix::MatrixArgs),
+    /// One table of a whole `make bench` run: rows the parts wrote, criterion's figures, the page.
+    Report(report::ReportArgs),
 }
 
 fn main() -> ExitCode {
@@ -37,6 +40,7 @@ fn main() -> ExitCode {
                     Cmd::Fanout(a) => fanout::run(a).await.map(|v| v.to_string()),
                     Cmd::Idle(a) => idle::run(a).await.map(|v| v.to_string()),
                     Cmd::Matrix(a) => matrix::run(a).await,
+                    Cmd::Report(a) => report::run(a),
                 }
             } => r,
             _ = tokio::signal::ctrl_c() => Err("interrupted".to_owned()),
