@@ -91,6 +91,54 @@ test("a reload shows the newest cached events first, then every older one, with 
   await expect(copies.last().getByText("dup", { exact: true })).toHaveCount(0);
 });
 
+/** Where the writer says the newest page starts, and how many cached events lie from there on. */
+function bookmarkedPage(page: Page): Promise<{ bookmark: string | null; from: number }> {
+  return page.evaluate(
+    () =>
+      new Promise<{ bookmark: string | null; from: number }>((resolve, reject) => {
+        const bookmark = localStorage.getItem("cep-cache-newest-page");
+        const open = indexedDB.open("cloudevent-player");
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const [ms, seq] = (bookmark ?? "").split("-").map(Number);
+          if (!bookmark || Number.isNaN(ms) || Number.isNaN(seq)) return resolve({ bookmark, from: -1 });
+          const range = IDBKeyRange.lowerBound([ms, seq]);
+          const count = open.result.transaction("events").objectStore("events").count(range);
+          count.onsuccess = () => resolve({ bookmark, from: count.result });
+          count.onerror = () => reject(count.error);
+        };
+      }),
+  );
+}
+
+test("the cache bookmarks its newest 300 events, and a reload shows every event whatever the bookmark says", async ({
+  context,
+  request,
+}) => {
+  const producer = new Producer(request);
+  const first = new PlayerPage(await context.newPage());
+  await first.open();
+  for (let b = 0; b < 2; b++) {
+    await producer.batch(Array.from({ length: 750 }, (_, i) => makeEvent({ id: `b-${b * 750 + i}` })));
+  }
+  await expect(first.count).toContainText("1500");
+  await expect.poll(() => cachedCount(first.page)).toBe(1500);
+  await expect.poll(() => bookmarkedPage(first.page).then((p) => p.from)).toBe(300);
+  await first.page.close();
+
+  const page = await context.newPage();
+  await page.route("**/stream**", () => {});
+  const player = new PlayerPage(page);
+  // Sound, newer than every event, older than every event (a page far too long), not an id.
+  for (const bookmark of [null, "99999999999999-0", "1-0", "not-an-id"]) {
+    if (bookmark !== null) await page.evaluate((b) => localStorage.setItem("cep-cache-newest-page", b), bookmark);
+    await player.goto();
+    await player.hydrated();
+    await expect(player.count, `bookmark ${bookmark}`).toContainText("1500");
+    await expect(player.rows.first().getByTestId("row-id")).toHaveText("b-1499");
+  }
+});
+
 test("clear in one tab empties every tab and the cache", async ({ context, request }) => {
   const producer = new Producer(request);
   const a = new PlayerPage(await context.newPage());

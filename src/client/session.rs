@@ -36,8 +36,6 @@ mod browser {
     /// Events per message when the leader syncs a joining tab, one message per task, so neither
     /// tab parses 50,000 events in one go.
     const SYNC_PAGE: usize = 1000;
-    /// Cached events shown at once on load: a screen's worth and then some.
-    const CACHE_FIRST_PAGE: usize = 300;
     /// Cached events read per task after that, so no task runs long.
     const CACHE_CHUNK: usize = 2000;
 
@@ -58,15 +56,17 @@ mod browser {
         if let Some(cache) = &cache {
             // The newest page first, so rows show (and the stream resumes after the newest) at
             // once; the older ones follow a chunk per task.
-            let keys = cache.keys().await;
-            let split = keys.len().saturating_sub(CACHE_FIRST_PAGE);
-            if let Some(first) = keys.get(split) {
-                publish_cached(state, cache.range(first, None).await);
+            let page = cache.newest_page().await;
+            if let Some(&(before, ..)) = page.first() {
+                publish_cached(state, page);
                 let cache = cache.clone();
                 leptos::task::spawn_local(async move {
-                    for start in (0..split).step_by(CACHE_CHUNK) {
-                        let end = (start + CACHE_CHUNK).min(split);
-                        publish_cached(state, cache.range(&keys[start], Some(&keys[end])).await);
+                    let mut after = None;
+                    loop {
+                        let chunk = cache.older(after, before, CACHE_CHUNK).await;
+                        let Some(&(last, ..)) = chunk.last() else { break };
+                        after = Some(last);
+                        publish_cached(state, chunk);
                         gloo_timers::future::TimeoutFuture::new(0).await;
                     }
                 });

@@ -1,12 +1,19 @@
 //! The IndexedDB cache of events (rexie): database `cloudevent-player`, store `events` keyed by
 //! `[ms, seq]` of the history id, so keys sort like ids. Written in batches off the render path,
-//! capped at [`crate::client::ui::TAB_CAPACITY`] (oldest out), cleared on `cleared`. Browser only.
+//! capped at [`crate::client::ui::TAB_CAPACITY`] (oldest out), cleared on `cleared`. The writer
+//! bookmarks where the newest page starts, so a load shows it without listing every key. Browser
+//! only.
 
 #[cfg(feature = "hydrate")]
 pub use browser::{Cache, CacheWriter, Cached};
 
+/// Cached events shown at once on load: a screen's worth and then some.
+pub const NEWEST_PAGE: usize = 300;
+
 #[cfg(feature = "hydrate")]
 mod browser {
+    use super::NEWEST_PAGE;
+    use crate::client::dom;
     use crate::core::id::EventId;
     use crate::core::marks::Marks;
     use crate::core::sse::Frame;
@@ -22,6 +29,11 @@ mod browser {
     const WRITE_DELAY_MS: u32 = 250;
     /// Records per transaction (and per task).
     const WRITE_CHUNK: usize = 200;
+    /// localStorage key of the history id the newest page starts at. Listing 50,000 keys to
+    /// find it takes ~200 ms; reading from a bookmark takes a few.
+    const BOOKMARK: &str = "cep-cache-newest-page";
+    /// A page read from the bookmark this long or longer means a stale bookmark.
+    const BOOKMARK_LIMIT: usize = 4 * NEWEST_PAGE;
 
     /// An open database. Cheap to clone.
     #[derive(Clone)]
@@ -34,6 +46,15 @@ mod browser {
         key.push(&JsValue::from_f64(id.ms as f64));
         key.push(&JsValue::from_f64(id.seq as f64));
         key.into()
+    }
+
+    fn key_id(key: JsValue) -> Option<EventId> {
+        let key: js_sys::Array = key.into();
+        Some(EventId::new(key.get(0).as_f64()? as u64, key.get(1).as_f64()? as u64))
+    }
+
+    fn bookmark() -> Option<EventId> {
+        dom::load(BOOKMARK)?.parse().ok()
     }
 
     /// An event as the cache keeps it: history id, JSON as received, its marks.
@@ -53,9 +74,8 @@ mod browser {
         object.into()
     }
 
-    fn read(record: &JsValue) -> Option<Cached> {
-        let key: js_sys::Array = js_sys::Reflect::get(record, &"key".into()).ok()?.into();
-        let id = EventId::new(key.get(0).as_f64()? as u64, key.get(1).as_f64()? as u64);
+    fn cached(record: &JsValue) -> Option<Cached> {
+        let id = key_id(js_sys::Reflect::get(record, &"key".into()).ok()?)?;
         let json = js_sys::Reflect::get(record, &"json".into()).ok()?.as_string()?;
         let text = |name: &str| js_sys::Reflect::get(record, &name.into()).ok().and_then(|v| v.as_string());
         let fields = Frame { warnings: text("warnings"), delivery: text("delivery"), ..Frame::default() };
@@ -80,9 +100,34 @@ mod browser {
             }
         }
 
-        /// The keys of every cached event, oldest first: cheap next to the events, and what
-        /// splits the cache into the newest page and chunks of the rest.
-        pub async fn keys(&self) -> Vec<JsValue> {
+        /// The newest [`NEWEST_PAGE`] events (or a few more), oldest first: from the bookmark,
+        /// or, where there is none or it is stale, from a listing of every key.
+        pub async fn newest_page(&self) -> Vec<Cached> {
+            if let Some(start) = bookmark() {
+                let range = KeyRange::lower_bound(&key(start), Some(false)).ok();
+                let page = self.read(range, Some(BOOKMARK_LIMIT)).await;
+                if !page.is_empty() && page.len() < BOOKMARK_LIMIT {
+                    return page;
+                }
+            }
+            let keys = self.read_keys().await;
+            match keys.get(keys.len().saturating_sub(NEWEST_PAGE)) {
+                Some(start) => self.read(KeyRange::lower_bound(start, Some(false)).ok(), None).await,
+                None => Vec::new(),
+            }
+        }
+
+        /// Up to `limit` cached events after `after` (`None`: from the oldest) and before
+        /// `before`, oldest first.
+        pub async fn older(&self, after: Option<EventId>, before: EventId, limit: usize) -> Vec<Cached> {
+            let range = match after {
+                Some(after) => KeyRange::bound(&key(after), &key(before), Some(true), Some(true)),
+                None => KeyRange::upper_bound(&key(before), Some(true)),
+            };
+            self.read(range.ok(), Some(limit)).await
+        }
+
+        async fn read_keys(&self) -> Vec<JsValue> {
             let result = async {
                 let tx = self.db.transaction(&[STORE], TransactionMode::ReadOnly)?;
                 tx.store(STORE)?.get_all_keys(None, None).await
@@ -93,17 +138,12 @@ mod browser {
             })
         }
 
-        /// The cached events from key `from` up to key `to` (left out; `None`: to the newest),
-        /// oldest first.
-        pub async fn range(&self, from: &JsValue, to: Option<&JsValue>) -> Vec<Cached> {
+        async fn read(&self, range: Option<KeyRange>, limit: Option<usize>) -> Vec<Cached> {
             let result = async {
-                let range = match to {
-                    Some(to) => KeyRange::bound(from, to, Some(false), Some(true))?,
-                    None => KeyRange::lower_bound(from, Some(false))?,
-                };
                 let tx = self.db.transaction(&[STORE], TransactionMode::ReadOnly)?;
-                let records = tx.store(STORE)?.get_all(Some(range), None).await?;
-                Ok::<_, rexie::Error>(records.iter().filter_map(read).collect())
+                let limit = limit.map(|n| u32::try_from(n).unwrap_or(u32::MAX));
+                let records = tx.store(STORE)?.get_all(range, limit).await?;
+                Ok::<_, rexie::Error>(records.iter().filter_map(cached).collect())
             };
             result.await.unwrap_or_else(|e| {
                 leptos::logging::warn!("reading the event cache failed: {e}");
@@ -111,7 +151,8 @@ mod browser {
             })
         }
 
-        /// Stores `events` in one transaction, then drops the oldest beyond `capacity`.
+        /// Stores `events` in one transaction, drops the oldest beyond `capacity`, and moves the
+        /// bookmark to where the newest page now starts.
         pub async fn write(&self, events: &[Cached], capacity: usize) -> Result<(), rexie::Error> {
             let tx = self.db.transaction(&[STORE], TransactionMode::ReadWrite)?;
             let store = tx.store(STORE)?;
@@ -125,7 +166,21 @@ mod browser {
                     store.delete(range.into()).await?;
                 }
             }
+            // The keys from the last bookmark on (a page and a write); all of them where there
+            // is no bookmark or it is past the newest page.
+            let mut keys = Vec::new();
+            if let Some(start) = bookmark() {
+                keys =
+                    store.get_all_keys(Some(KeyRange::lower_bound(&key(start), Some(false))?), None).await?;
+            }
+            if keys.len() < NEWEST_PAGE {
+                keys = store.get_all_keys(None, None).await?;
+            }
+            let start = keys.len().checked_sub(NEWEST_PAGE).and_then(|i| key_id(keys[i].clone()));
             tx.done().await?;
+            if let Some(start) = start {
+                dom::save(BOOKMARK, &start.to_string());
+            }
             Ok(())
         }
 
@@ -134,6 +189,7 @@ mod browser {
             let tx = self.db.transaction(&[STORE], TransactionMode::ReadWrite)?;
             tx.store(STORE)?.clear().await?;
             tx.done().await?;
+            dom::save(BOOKMARK, "");
             Ok(())
         }
     }
