@@ -87,6 +87,8 @@ for (const theme of ["light", "dark"] as const) {
     await page.getByTestId("lab-open").click();
     // A rule of the draft only, never saved: nothing stays in force for other specs.
     await page.getByTestId("rules-add").click();
+    // The form focuses its name field on the next frame; typing elsewhere before that loses keys.
+    await expect(page.getByTestId("rule-form-name")).toBeFocused();
     await page.getByTestId("rule-form-path").fill("/r/orders");
     await page.getByTestId("rule-form-status").fill("503");
     expect(await seriousViolations(page)).toEqual([]);
@@ -95,6 +97,7 @@ for (const theme of ["light", "dark"] as const) {
     await expect(page.getByTestId("rules-status")).toHaveText("Unsaved changes");
     expect(await seriousViolations(page)).toEqual([]);
     await page.getByTestId("rule-edit").click();
+    await expect(page.getByTestId("rule-form-name")).toBeFocused();
     await page.getByTestId("rule-form-status").fill("700");
     await page.getByTestId("rule-form-apply").click();
     await page.getByTestId("rules-save").click();

@@ -152,6 +152,7 @@ test("rules reorder and disable from the keyboard, and a bad rule shows the serv
   // A status out of range: the server's message names the field, and the draft stays.
   await lab.row("first").getByTestId("rule-edit").click();
   await expect(lab.field("name")).toHaveValue("first");
+  await expect(lab.field("name")).toBeFocused();
   await lab.field("status").fill("700");
   await page.keyboard.press("Enter");
   await expect(lab.row("first").getByTestId("rule-summary")).toHaveText("/r/a → always 700");
@@ -193,6 +194,7 @@ test.describe("at 390 px", () => {
     await onScreen(page.getByTestId("lab-open"));
     await page.getByTestId("lab-open").click();
     await page.getByTestId("rules-add").click();
+    await expect(lab.field("name")).toBeFocused();
     for (const field of ["name", "path", "filter", "status", "retry-after", "delay", "fail-first", "fail-probability", "fail-seed", "body", "content-type", "reply", "apply"]) {
       await onScreen(lab.field(field));
     }
