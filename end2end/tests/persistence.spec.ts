@@ -5,21 +5,23 @@ test.beforeEach(async ({ request }) => {
   await new Producer(request).clear();
 });
 
-/** Events in this tab's IndexedDB cache. */
-function cachedCount(page: Page): Promise<number> {
+/** Events in this tab's IndexedDB cache; with `from` (a history id), those from it on. */
+function cachedCount(page: Page, from?: string): Promise<number> {
   return page.evaluate(
-    () =>
+    (from) =>
       new Promise<number>((resolve, reject) => {
         const open = indexedDB.open("cloudevent-player");
         open.onerror = () => reject(open.error);
         open.onsuccess = () => {
           const db = open.result;
           if (!db.objectStoreNames.contains("events")) return resolve(0);
-          const count = db.transaction("events").objectStore("events").count();
+          const range = from === undefined ? undefined : IDBKeyRange.lowerBound(from.split("-").map(Number));
+          const count = db.transaction("events").objectStore("events").count(range);
           count.onsuccess = () => resolve(count.result);
           count.onerror = () => reject(count.error);
         };
       }),
+    from,
   );
 }
 
@@ -92,23 +94,10 @@ test("a reload shows the newest cached events first, then every older one, with 
 });
 
 /** Where the writer says the newest page starts, and how many cached events lie from there on. */
-function bookmarkedPage(page: Page): Promise<{ bookmark: string | null; from: number }> {
-  return page.evaluate(
-    () =>
-      new Promise<{ bookmark: string | null; from: number }>((resolve, reject) => {
-        const bookmark = localStorage.getItem("cep-cache-newest-page");
-        const open = indexedDB.open("cloudevent-player");
-        open.onerror = () => reject(open.error);
-        open.onsuccess = () => {
-          const [ms, seq] = (bookmark ?? "").split("-").map(Number);
-          if (!bookmark || Number.isNaN(ms) || Number.isNaN(seq)) return resolve({ bookmark, from: -1 });
-          const range = IDBKeyRange.lowerBound([ms, seq]);
-          const count = open.result.transaction("events").objectStore("events").count(range);
-          count.onsuccess = () => resolve({ bookmark, from: count.result });
-          count.onerror = () => reject(count.error);
-        };
-      }),
-  );
+async function bookmarkedPage(page: Page): Promise<{ bookmark: string | null; from: number }> {
+  const bookmark = await page.evaluate(() => localStorage.getItem("cep-cache-newest-page"));
+  const valid = bookmark !== null && /^\d+-\d+$/.test(bookmark);
+  return { bookmark, from: valid ? await cachedCount(page, bookmark) : -1 };
 }
 
 test("the cache bookmarks its newest 300 events, and a reload shows every event whatever the bookmark says", async ({

@@ -57,6 +57,16 @@ mod browser {
         dom::load(BOOKMARK)?.parse().ok()
     }
 
+    /// The keys from `start` on.
+    fn from(start: EventId) -> Result<KeyRange, rexie::Error> {
+        Ok(KeyRange::lower_bound(&key(start), Some(false))?)
+    }
+
+    /// Where the newest page starts among `keys` (oldest first): the oldest when there are fewer.
+    fn page_start(keys: &[JsValue]) -> Option<EventId> {
+        keys.get(keys.len().saturating_sub(NEWEST_PAGE)).cloned().and_then(key_id)
+    }
+
     /// An event as the cache keeps it: history id, JSON as received, its marks.
     pub type Cached = (EventId, Arc<str>, Marks);
 
@@ -104,15 +114,13 @@ mod browser {
         /// or, where there is none or it is stale, from a listing of every key.
         pub async fn newest_page(&self) -> Vec<Cached> {
             if let Some(start) = bookmark() {
-                let range = KeyRange::lower_bound(&key(start), Some(false)).ok();
-                let page = self.read(range, Some(BOOKMARK_LIMIT)).await;
+                let page = self.read(from(start).ok(), Some(BOOKMARK_LIMIT)).await;
                 if !page.is_empty() && page.len() < BOOKMARK_LIMIT {
                     return page;
                 }
             }
-            let keys = self.read_keys().await;
-            match keys.get(keys.len().saturating_sub(NEWEST_PAGE)) {
-                Some(start) => self.read(KeyRange::lower_bound(start, Some(false)).ok(), None).await,
+            match page_start(&self.read_keys().await) {
+                Some(start) => self.read(from(start).ok(), None).await,
                 None => Vec::new(),
             }
         }
@@ -170,13 +178,12 @@ mod browser {
             // is no bookmark or it is past the newest page.
             let mut keys = Vec::new();
             if let Some(start) = bookmark() {
-                keys =
-                    store.get_all_keys(Some(KeyRange::lower_bound(&key(start), Some(false))?), None).await?;
+                keys = store.get_all_keys(Some(from(start)?), None).await?;
             }
             if keys.len() < NEWEST_PAGE {
                 keys = store.get_all_keys(None, None).await?;
             }
-            let start = keys.len().checked_sub(NEWEST_PAGE).and_then(|i| key_id(keys[i].clone()));
+            let start = page_start(&keys);
             tx.done().await?;
             if let Some(start) = start {
                 dom::save(BOOKMARK, &start.to_string());
