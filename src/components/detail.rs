@@ -81,8 +81,7 @@ fn EventDetail(id: EventId, event: CloudEvent) -> impl IntoView {
         received.try_set(Some(result));
     });
     let attributes = event
-        .as_map()
-        .iter()
+        .attributes()
         .filter(|(name, _)| event.is_standard(name))
         .map(|(name, value)| view! { <tr><th>{label(name)}</th><td>{text_of(value)}</td></tr> })
         .collect_view();

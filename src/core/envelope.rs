@@ -5,6 +5,7 @@ use crate::core::cloudevent::{CloudEvent, Mode, Warning};
 use crate::core::id::EventId;
 use crate::core::lab::DeliveryRecord;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::sync::Arc;
 
 /// Most bytes of a request body kept "as received" by [`RequestRecord::new`] (DESIGN §2).
@@ -236,7 +237,10 @@ fn record_headers<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a [u8]), IntoI
         let value = match treatment(name) {
             Treatment::Drop => continue,
             Treatment::Mask => MASK.into(),
-            Treatment::Keep => String::from_utf8_lossy(value),
+            // Checked whole first: the lossy decoder's chunking costs more on the usual ASCII value.
+            Treatment::Keep => {
+                std::str::from_utf8(value).map_or_else(|_| String::from_utf8_lossy(value), Cow::Borrowed)
+            }
         };
         if recorded.truncated || name.len() >= room {
             recorded.truncated = true;

@@ -12,7 +12,7 @@ use crate::server::connections::BodyTimeout;
 use crate::server::encoding;
 use crate::server::error::{ApiError, backend_unavailable};
 use crate::server::event_log::{Batch, LogError};
-use crate::server::metrics::{ModeLabel, ReasonLabel};
+use crate::server::metrics::ReasonLabel;
 use axum::BoxError;
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -204,7 +204,7 @@ pub async fn ingest(
     let batch =
         Batch { mode, events, request: Arc::clone(&request), received_at: received_at.clone(), deliveries };
     let entries = state.log.append(batch).await.map_err(|LogError::Unavailable(why)| unavailable(why))?;
-    state.metrics.events_accepted.get_or_create(&ModeLabel { mode: mode.as_str() }).inc_by(count);
+    state.metrics.count_accepted(mode, count);
     if answer.rule.is_some() && answer.status >= 400 {
         state.metrics.events_refused.inc_by(count);
     }

@@ -5,6 +5,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use percent_encoding::{AsciiSet, CONTROLS, percent_decode, utf8_percent_encode};
 use serde_json::Value;
+use std::borrow::Cow;
 
 use super::data::Data;
 use super::json::{self, JsonError};
@@ -159,14 +160,22 @@ fn header_value(raw: &[u8]) -> Result<String, String> {
     let raw = raw.trim_ascii();
     let unquoted = unquote(raw);
     let text = unquoted.as_deref().unwrap_or(raw);
-    // `percent_decode` keeps a stray `%` as it is; the binding has no such leniency.
-    let hex = |at: usize| text.get(at).is_some_and(u8::is_ascii_hexdigit);
-    if let Some(at) = (0..text.len()).find(|&at| text[at] == b'%' && !(hex(at + 1) && hex(at + 2))) {
-        return Err(format!(
-            "'%' at position {at} is not followed by two hex digits (a literal % is sent as %25)"
-        ));
-    }
-    let decoded: std::borrow::Cow<'_, [u8]> = percent_decode(text).into();
+    // Most values hold no `%`: nothing to check or decode.
+    let decoded: Cow<'_, [u8]> = match text.iter().position(|&b| b == b'%') {
+        None => Cow::Borrowed(text),
+        Some(first) => {
+            // `percent_decode` keeps a stray `%` as it is; the binding has no such leniency.
+            let hex = |at: usize| text.get(at).is_some_and(u8::is_ascii_hexdigit);
+            if let Some(at) =
+                (first..text.len()).find(|&at| text[at] == b'%' && !(hex(at + 1) && hex(at + 2)))
+            {
+                return Err(format!(
+                    "'%' at position {at} is not followed by two hex digits (a literal % is sent as %25)"
+                ));
+            }
+            percent_decode(text).into()
+        }
+    };
     String::from_utf8(decoded.into_owned()).map_err(|e| {
         format!(
             "the percent-decoded value is not valid UTF-8 (from byte {}), which the HTTP binding rejects",
@@ -193,8 +202,7 @@ const HEADER_ORDER: [&str; 4] = ["ce-specversion", "ce-id", "ce-source", "ce-typ
 pub fn to_binary(event: &CloudEvent) -> (Vec<(String, String)>, Vec<u8>) {
     let legacy = event.is_legacy();
     let mut headers: Vec<(String, String)> = event
-        .as_map()
-        .iter()
+        .attributes()
         .filter(|(name, _)| *name != "datacontenttype" && !(legacy && *name == "datacontentencoding"))
         .map(|(name, value)| {
             // Booleans and integers in their canonical form need no encoding.

@@ -59,8 +59,9 @@ impl Mode {
 /// deserializing, which runs the same rules, so an invalid event cannot exist.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CloudEvent {
-    /// Attributes in order, data excluded.
-    attributes: Map<String, Value>,
+    /// Attributes in order, each name once, data excluded. A list, not a map: an event has a
+    /// handful, and scanning them beats hashing each name on every insert and lookup.
+    attributes: Vec<(String, Value)>,
     data: Option<Data>,
 }
 
@@ -127,7 +128,7 @@ impl CloudEvent {
 
     /// Any attribute by its JSON-format name (not `data`; see [`CloudEvent::data`]).
     pub fn attribute(&self, name: &str) -> Option<&Value> {
-        self.attributes.get(name)
+        lookup(&self.attributes, name)
     }
 
     /// Whether `name` is a context attribute of this event's version rather than an extension:
@@ -145,9 +146,9 @@ impl CloudEvent {
             .map(|(name, value)| (name.as_str(), value))
     }
 
-    /// Every attribute as a JSON object, data excluded.
-    pub fn as_map(&self) -> &Map<String, Value> {
-        &self.attributes
+    /// Every attribute in order, data excluded.
+    pub fn attributes(&self) -> impl ExactSizeIterator<Item = (&str, &Value)> {
+        self.attributes.iter().map(|(name, value)| (name.as_str(), value))
     }
 
     /// The data, exactly as received.
@@ -177,8 +178,13 @@ impl CloudEvent {
     }
 
     fn string(&self, name: &str) -> Option<&str> {
-        self.attributes.get(name).and_then(Value::as_str)
+        self.attribute(name).and_then(Value::as_str)
     }
+}
+
+/// The value of attribute `name` in a list of attributes.
+fn lookup<'a>(attributes: &'a [(String, Value)], name: &str) -> Option<&'a Value> {
+    attributes.iter().find(|(member, _)| member == name).map(|(_, value)| value)
 }
 
 impl Serialize for CloudEvent {
@@ -210,7 +216,8 @@ impl<'de> Deserialize<'de> for CloudEvent {
         let json::StoredMembers { mut members, mut data } = json::StoredMembers::deserialize(deserializer)?;
         upgrade_stored_0_3(&mut members, &mut data);
         #[cfg(feature = "hydrate")]
-        let checked = stored_invariants(&members).map(|()| CloudEvent { attributes: members, data });
+        let checked = stored_invariants(&members)
+            .map(|()| CloudEvent { attributes: members.into_iter().collect(), data });
         #[cfg(not(feature = "hydrate"))]
         let checked = validate::validate(members, data, Origin::Structured, Report::default())
             .map(|validated| validated.event);

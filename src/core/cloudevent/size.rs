@@ -5,6 +5,8 @@ use super::{CloudEvent, Data, Map, Value};
 
 /// Size of a `Value` in its parent (enum slot).
 const VALUE: usize = std::mem::size_of::<Value>();
+/// Per attribute: the name `String` and the value.
+const ATTRIBUTE: usize = std::mem::size_of::<(String, Value)>();
 /// Per object member: the key `String`, the value, the map's hash and index slots.
 const MEMBER: usize = std::mem::size_of::<String>() + VALUE + 3 * std::mem::size_of::<usize>();
 
@@ -16,7 +18,8 @@ impl CloudEvent {
             Some(Data::Base64(encoded)) => encoded.len(),
             None => 0,
         };
-        map_bytes(self.as_map()) + data
+        self.attributes().map(|(name, value)| ATTRIBUTE + name.len() + value_bytes(value)).sum::<usize>()
+            + data
     }
 }
 

@@ -5,13 +5,13 @@ use std::borrow::Cow;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::data::Data;
 use super::lint::Rule;
 use super::media_type::{self, DataKind};
 use super::uri::{self, Kind};
-use super::{CloudEvent, Validated, ValidationError, Warning, time};
+use super::{CloudEvent, Validated, ValidationError, Warning, lookup, time};
 
 /// Where the members came from. Binary mode has already turned headers into string attributes and
 /// the body into data.
@@ -86,8 +86,7 @@ pub(super) fn validate(
     mut report: Report,
 ) -> Result<Validated, Vec<ValidationError>> {
     let mut members = Members(members.into_iter().map(Some).collect());
-    // Sized up front: growing it rehashed twice per event.
-    let mut event = Map::with_capacity(members.0.len());
+    let mut event = Vec::with_capacity(members.0.len());
     let r = &mut report;
 
     let specversion = take_string(&mut members, "specversion", r, Some("\"1.0\""));
@@ -110,7 +109,7 @@ pub(super) fn validate(
         None => Version::Unsupported,
     };
     if let Some((key, specversion)) = specversion.filter(|_| version != Version::Unsupported) {
-        event.insert(key, specversion.into());
+        event.push((key, specversion.into()));
     }
 
     for (name, required, rule) in ATTRIBUTES {
@@ -122,7 +121,7 @@ pub(super) fn validate(
                 if let Some((rule, advice)) = advice {
                     r.warn(rule, name, format!("{name}: {} {advice}", quote(&value)));
                 }
-                event.insert(key, value.into());
+                event.push((key, value.into()));
             }
             Err(why) => r.error(name, format!("{name}: {} {why}", quote(&value))),
         }
@@ -213,7 +212,7 @@ fn add_data(
     data_base64: Option<Value>,
     origin: Origin,
     r: &mut Report,
-    event: &Map<String, Value>,
+    event: &[(String, Value)],
 ) -> Option<Data> {
     match (data, data_base64) {
         (Some(_), Some(_)) => {
@@ -225,7 +224,7 @@ fn add_data(
             None
         }
         (Some(data), None) => {
-            let content_type = event.get("datacontenttype").and_then(Value::as_str);
+            let content_type = lookup(event, "datacontenttype").and_then(Value::as_str);
             let not_a_string = data.json().is_some_and(|json| !json.starts_with('"'));
             if origin == Origin::Structured
                 && not_a_string
@@ -303,7 +302,7 @@ fn legacy_data(
     data_base64: Option<Value>,
     encoding: Option<String>,
     r: &mut Report,
-    event: &mut Map<String, Value>,
+    event: &mut Vec<(String, Value)>,
 ) -> Option<Data> {
     if data_base64.is_some() {
         r.error(
@@ -339,7 +338,7 @@ fn legacy_data(
         _ => None,
     };
     if let Some(encoding) = encoding {
-        event.insert("datacontentencoding".into(), encoding.into());
+        event.push(("datacontentencoding".into(), encoding.into()));
     }
     data
 }
@@ -393,7 +392,7 @@ fn take_string(
 
 /// An extension attribute: a valid name, and a value of a CloudEvents type that JSON can carry:
 /// string, boolean, or integer in the 32-bit range (JSON format §2.2). Null means unset.
-fn extension(name: String, value: Value, r: &mut Report, event: &mut Map<String, Value>) {
+fn extension(name: String, value: Value, r: &mut Report, event: &mut Vec<(String, Value)>) {
     if let Some(why) = name_problem(&name) {
         r.error(&name, why);
         return;
@@ -426,9 +425,7 @@ fn extension(name: String, value: Value, r: &mut Report, event: &mut Map<String,
     };
     match problem {
         Some(why) => r.error(&name, format!("{name}: {why}")),
-        None => {
-            event.insert(name, value);
-        }
+        None => event.push((name, value)),
     }
 }
 
@@ -495,7 +492,7 @@ pub(super) fn describe(value: &Value) -> String {
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
+    use serde_json::{Map, json};
 
     use super::*;
 
@@ -543,10 +540,15 @@ mod tests {
         validated.warnings.into_iter().map(|w| (w.attribute.unwrap_or_default(), w.message)).collect()
     }
 
+    /// The event's attributes as a JSON object.
+    fn attributes(event: &CloudEvent) -> Map<String, Value> {
+        event.attributes().map(|(name, value)| (name.to_owned(), value.clone())).collect()
+    }
+
     #[test]
     fn accepts_a_minimal_event_without_warnings() {
         let validated = check(minimal()).unwrap();
-        assert_eq!(validated.event.as_map(), minimal().as_object().unwrap());
+        assert_eq!(&attributes(&validated.event), minimal().as_object().unwrap());
         assert!(validated.warnings.is_empty());
     }
 
@@ -589,7 +591,7 @@ mod tests {
             "datacontentencoding": "Base64", "datacontenttype": "application/octet-stream", "data": "AAEC",
         }));
         let validated = check(legacy).unwrap();
-        let event = validated.event.as_map();
+        let event = attributes(&validated.event);
         assert_eq!(event["specversion"], "0.3");
         assert_eq!(event["schemaurl"], "schemas/order.json", "0.3 schemaurl is a URI-reference");
         assert_eq!(event["datacontentencoding"], "Base64", "kept as received");
@@ -713,7 +715,7 @@ mod tests {
     fn drops_null_optional_attributes_and_keeps_null_data() {
         let validated =
             check(event_with(json!({"subject": null, "comexample": null, "data": null}))).unwrap();
-        let event = validated.event.as_map();
+        let event = attributes(&validated.event);
         assert!(!event.contains_key("subject") && !event.contains_key("comexample"));
         assert_eq!(validated.event.data().and_then(Data::json), Some("null"));
     }
