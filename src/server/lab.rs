@@ -12,7 +12,7 @@ use crate::server::AppState;
 use crate::server::access::is_ingest_path;
 use crate::server::api::query;
 use crate::server::error::{ApiError, Result};
-use crate::server::event_log::{LogError, LogResult, Range};
+use crate::server::event_log::{DigestMap, LogError, LogResult, Range};
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{DefaultBodyLimit, Query, State};
@@ -23,7 +23,7 @@ use axum::{Json, Router};
 use redis::Script;
 use redis::aio::ConnectionManager;
 use serde::Deserialize;
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, RwLock};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
@@ -59,7 +59,7 @@ enum Store {
 /// Delivery counts per `source`+`id` (digest), at most `capacity` of them.
 #[derive(Default)]
 struct Attempts {
-    counts: HashMap<u64, u32>,
+    counts: DigestMap<u32>,
     order: VecDeque<u64>,
     capacity: usize,
 }

@@ -16,14 +16,9 @@ pub(super) fn check(s: &str) -> Result<Kind, String> {
             s.chars().enumerate().find(|&(_, c)| !c.is_ascii() || !is_uri_char(c as u8)).unwrap_or_default();
         return Err(format!("{c:?} at position {at} is not allowed; percent-encode it"));
     }
-    check_percent_encoding(s)?;
-    let (rest, fragment) = s.split_once('#').unwrap_or((s, ""));
-    let (rest, query) = rest.split_once('?').unwrap_or((rest, ""));
-    for (part, text) in [("query", query), ("fragment", fragment)] {
-        if let Some(c) = text.chars().find(|c| matches!(c, '#' | '[' | ']')) {
-            return Err(format!("{c:?} is not allowed in the {part}"));
-        }
-    }
+    // Most references hold none of these, and then nothing below can fail on them.
+    let plain = !s.bytes().any(|b| matches!(b, b'%' | b'#' | b'?' | b'[' | b']'));
+    let rest = if plain { s } else { without_query_and_fragment(s)? };
 
     // A ':' before the first '/' ends a scheme; a relative reference's first segment has none (§4.2).
     let (kind, hier) = match rest.find([':', '/']) {
@@ -42,10 +37,23 @@ pub(super) fn check(s: &str) -> Result<Kind, String> {
         None => hier,
     };
     // With the authority handled, any run of pchar and '/' is one of the path forms of §3.3.
-    if path.contains(['[', ']']) {
+    if !plain && path.contains(['[', ']']) {
         return Err("'[' and ']' are allowed only around an IP literal host".into());
     }
     Ok(kind)
+}
+
+/// `s` up to its query or fragment, once its percent-encoding, query and fragment are checked.
+fn without_query_and_fragment(s: &str) -> Result<&str, String> {
+    check_percent_encoding(s)?;
+    let (rest, fragment) = s.split_once('#').unwrap_or((s, ""));
+    let (rest, query) = rest.split_once('?').unwrap_or((rest, ""));
+    for (part, text) in [("query", query), ("fragment", fragment)] {
+        if let Some(c) = text.chars().find(|c| matches!(c, '#' | '[' | ']')) {
+            return Err(format!("{c:?} is not allowed in the {part}"));
+        }
+    }
+    Ok(rest)
 }
 
 /// The characters RFC 3986 allows anywhere in a URI reference, as a table: every byte of every

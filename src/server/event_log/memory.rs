@@ -1,12 +1,12 @@
 //! The embedded backend: a bounded ring in memory. A std `Mutex` guards it because every
 //! operation is short and never awaits; publishing happens under the lock, so the hub sees ids in order.
 
-use super::{Batch, EventLog, HistoryStats, LogResult, MAX_MARKS, Page, Range};
+use super::{Batch, DigestMap, EventLog, HistoryStats, LogResult, MAX_MARKS, Page, Range};
 use crate::core::envelope::Envelope;
 use crate::core::id::{EventId, Mark};
 use crate::server::hub::{Entry, Hub, Message};
 use futures::future::{BoxFuture, FutureExt, ready};
-use std::collections::{HashMap, VecDeque, hash_map};
+use std::collections::{VecDeque, hash_map};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -28,7 +28,7 @@ struct Inner {
     last_id: EventId,
     /// Digest of `CloudEvent::duplicate_key` -> (newest history id with that key, how many in the history).
     /// A hash instead of the strings saves two allocations per event.
-    keys: HashMap<u64, (EventId, usize)>,
+    keys: DigestMap<(EventId, usize)>,
     total_appended: u64,
     /// Sum of `Entry::bytes` plus each request's share, of the events held.
     bytes: usize,

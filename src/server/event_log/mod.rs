@@ -26,6 +26,9 @@ pub enum LogError {
 
 pub type LogResult<T> = Result<T, LogError>;
 
+/// A map keyed by [`DuplicateKey::digest`](crate::core::cloudevent::DuplicateKey::digest).
+pub type DigestMap<V> = std::collections::HashMap<u64, V, foldhash::fast::RandomState>;
+
 /// One ingest request's events, appended all together or not at all.
 #[derive(Debug)]
 pub struct Batch {
