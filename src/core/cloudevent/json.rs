@@ -116,7 +116,7 @@ pub fn check_strict(bytes: &[u8]) -> Result<(), JsonError> {
 }
 
 /// One event's JSON, strictly parsed: an object's members, with `data` kept as its own text.
-#[derive(Debug)]
+#[derive(Debug, PartialEq)]
 pub(super) enum EventJson {
     /// The members other than `data`, in order and each once, and `data` as received (compacted).
     Object { members: Vec<(String, Value)>, data: Option<Data> },
@@ -140,11 +140,17 @@ impl EventJson {
 /// Parses one event as [`parse_strict`] does (same errors, same duplicate paths), except that
 /// `data` is not turned into a `Value`: its text is kept, so no number or escape changes.
 pub(super) fn parse_event(bytes: &[u8]) -> Result<EventJson, JsonError> {
+    parse_valid_event(bytes).map_or_else(|| parse_event_in_two_passes(bytes), Ok)
+}
+
+/// [`parse_event`] of any input: the members as text first, then each member strictly, so the
+/// first problem in document order is the one named.
+fn parse_event_in_two_passes(bytes: &[u8]) -> Result<EventJson, JsonError> {
     let Ok(RawMembers(raw)) = serde_json::from_slice::<RawMembers>(bytes) else {
         // Not an object, or not JSON: the strict parse names the problem or the value.
         return parse_strict(bytes).map(EventJson::from_value);
     };
-    let repeat = first_repeat(&raw);
+    let repeat = first_repeat(raw.iter().map(|(name, _)| name.as_str()));
     let mut members = Vec::with_capacity(raw.len());
     let mut data = None;
     for (at, (name, value)) in raw.into_iter().enumerate() {
@@ -168,12 +174,68 @@ pub(super) fn parse_event(bytes: &[u8]) -> Result<EventJson, JsonError> {
     Ok(EventJson::Object { members, data })
 }
 
-/// Where a one-pass parse of `members` meets a name for the second time, if it does. Sorting
+/// [`parse_event`] of a well-formed object without repeated members, in one pass: each attribute
+/// is parsed as it is read, `data` kept as its text. `None` on any problem, which
+/// [`parse_event_in_two_passes`] then names.
+fn parse_valid_event(bytes: &[u8]) -> Option<EventJson> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let OneObject { members, data } = OneObject::deserialize(&mut deserializer).ok()?;
+    deserializer.end().ok()?;
+    let names = members.iter().map(|(name, _)| name.as_str()).chain(data.map(|_| "data"));
+    if first_repeat(names).is_some() {
+        return None;
+    }
+    let data = match data {
+        Some(raw) => {
+            check_strict(raw.get().as_bytes()).ok()?;
+            Some(Data::from_raw(raw))
+        }
+        None => None,
+    };
+    Some(EventJson::Object { members, data })
+}
+
+/// A JSON object's members other than `data`, strictly parsed, and `data` as borrowed text; a
+/// second `data` fails.
+struct OneObject<'a> {
+    members: Vec<(String, Value)>,
+    data: Option<&'a RawValue>,
+}
+
+impl<'de> Deserialize<'de> for OneObject<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Members;
+        impl<'de> Visitor<'de> for Members {
+            type Value = OneObject<'de>;
+
+            fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+                formatter.write_str("a JSON object")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<OneObject<'de>, A::Error> {
+                let (mut members, mut data) = (Vec::with_capacity(8), None);
+                while let Some(name) = map.next_key::<String>()? {
+                    if name == "data" {
+                        if data.replace(map.next_value::<&'de RawValue>()?).is_some() {
+                            return Err(de::Error::custom("member `data` appears twice"));
+                        }
+                    } else {
+                        let value = map.next_value_seed(Strict { trail: &mut Vec::new() })?;
+                        members.push((name, value));
+                    }
+                }
+                Ok(OneObject { members, data })
+            }
+        }
+        deserializer.deserialize_map(Members)
+    }
+}
+
+/// Where a one-pass parse of `names` meets a name for the second time, if it does. Sorting
 /// the names costs an event's handful of members less than hashing them into a map, and stays
 /// `n log n` for an object of a hundred thousand.
-fn first_repeat(members: &[(String, &RawValue)]) -> Option<usize> {
-    let mut names: Vec<(&str, usize)> =
-        members.iter().enumerate().map(|(at, (name, _))| (name.as_str(), at)).collect();
+fn first_repeat<'a>(names: impl Iterator<Item = &'a str>) -> Option<usize> {
+    let mut names: Vec<(&str, usize)> = names.enumerate().map(|(at, name)| (name, at)).collect();
     names.sort_unstable();
     names.windows(2).filter(|pair| pair[0].0 == pair[1].0).map(|pair| pair[1].1).min()
 }
@@ -595,6 +657,19 @@ mod tests {
         })
     }
 
+    #[test]
+    fn one_pass_leaves_every_repeated_member_to_the_two_passes() {
+        for text in [
+            r#"{"id":"a","id":"b"}"#,
+            r#"{"data":1,"id":"a","data":2}"#,
+            r#"{"id":"a","data":{"k":1,"k":2}}"#,
+            r#"{"x":{"k":1,"k":2},"id":"a"}"#,
+        ] {
+            assert_eq!(parse_valid_event(text.as_bytes()), None, "{text}");
+            assert!(matches!(parse_event(text.as_bytes()), Err(JsonError::DuplicateMember(_))), "{text}");
+        }
+    }
+
     proptest! {
         /// Without duplicates, strict parsing is serde_json's parsing: value, order and errors.
         #[test]
@@ -605,6 +680,21 @@ mod tests {
             prop_assert_eq!(check_strict(&text), Ok(()));
             prop_assert_eq!(serde_json::to_string(&strict).unwrap(), serde_json::to_string(&expected).unwrap());
             prop_assert_eq!(strict, expected);
+        }
+
+        /// An event read in one pass is the event read in two; any document the two passes refuse,
+        /// the one pass leaves to them.
+        #[test]
+        fn one_pass_reads_events_as_two_passes_do(members in any_json(), data in any_json(), cut in any::<prop::sample::Index>()) {
+            let mut event = match members { Value::Object(members) => members, other => Map::from_iter([("x".to_owned(), other)]) };
+            event.insert("data".into(), data);
+            let text = serde_json::to_vec(&Value::Object(event)).unwrap();
+            for text in [&text[..], &text[..cut.index(text.len() + 1)]] {
+                match parse_event_in_two_passes(text) {
+                    Ok(expected) => prop_assert_eq!(parse_valid_event(text), Some(expected)),
+                    Err(_) => prop_assert_eq!(parse_valid_event(text), None),
+                }
+            }
         }
 
         /// Cutting a document anywhere gives serde_json's error, never a duplicate or a panic.
