@@ -12,7 +12,7 @@ use super::json::{self, JsonError};
 use super::lint::Rule;
 use super::media_type::{self, DataKind};
 use super::validate::{self, Origin, Report};
-use super::{CloudEvent, DecodeError, Validated};
+use super::{CloudEvent, DecodeError, Name, STANDARD_ATTRIBUTES, Validated};
 
 /// Decodes a binary-mode request: every `ce-<name>` header (name in any case) is attribute `<name>`
 /// with its value decoded as §3.1.3.2 says and kept as a string, `Content-Type` is `datacontenttype`,
@@ -33,7 +33,7 @@ pub fn decode_binary(headers: &[(&str, &[u8])], body: &[u8]) -> Result<Validated
 /// The attributes of the `ce-*` headers, as strings (§3.1.3), in header order and each once: a
 /// value that fails to decode is reported and left out; so is a second header for the same
 /// attribute. A list, not a map: the rules take each attribute out once, by name.
-fn attributes_from_headers(headers: &[(&str, &[u8])], r: &mut Report) -> Vec<(String, Value)> {
+fn attributes_from_headers(headers: &[(&str, &[u8])], r: &mut Report) -> Vec<(Name, Value)> {
     let mut members = Vec::with_capacity(headers.len());
     // Names as sent (the HTTP stack lower-cases them), compared ignoring case: no copy per header.
     let mut counts: Vec<(&str, usize)> = Vec::new();
@@ -47,8 +47,11 @@ fn attributes_from_headers(headers: &[(&str, &[u8])], r: &mut Report) -> Vec<(St
             continue;
         }
         counts.push((sent, 1));
-        let attribute = sent.to_ascii_lowercase();
-        match attribute.as_str() {
+        let attribute = match STANDARD_ATTRIBUTES.iter().find(|name| name.eq_ignore_ascii_case(sent)) {
+            Some(name) => Name::Borrowed(name),
+            None => Name::Owned(sent.to_ascii_lowercase()),
+        };
+        match attribute.as_ref() {
             "datacontenttype" => r.error(
                 "ce-datacontenttype",
                 "ce-datacontenttype: not allowed in binary mode, where Content-Type carries datacontenttype \

@@ -61,9 +61,13 @@ impl Mode {
 pub struct CloudEvent {
     /// Attributes in order, each name once, data excluded. A list, not a map: an event has a
     /// handful, and scanning them beats hashing each name on every insert and lookup.
-    attributes: Vec<(String, Value)>,
+    attributes: Vec<(Name, Value)>,
     data: Option<Data>,
 }
+
+/// An attribute's name. The spec's own names are borrowed where a decoder can, so a binary-mode
+/// event allocates nothing for them.
+type Name = std::borrow::Cow<'static, str>;
 
 /// The attributes the CloudEvents 1.0 spec defines; every other attribute is an extension.
 const STANDARD_ATTRIBUTES: [&str; 8] =
@@ -143,12 +147,12 @@ impl CloudEvent {
         self.attributes
             .iter()
             .filter(|(name, _)| !self.is_standard(name))
-            .map(|(name, value)| (name.as_str(), value))
+            .map(|(name, value)| (name.as_ref(), value))
     }
 
     /// Every attribute in order, data excluded.
     pub fn attributes(&self) -> impl ExactSizeIterator<Item = (&str, &Value)> {
-        self.attributes.iter().map(|(name, value)| (name.as_str(), value))
+        self.attributes.iter().map(|(name, value)| (name.as_ref(), value))
     }
 
     /// The data, exactly as received.
@@ -183,7 +187,7 @@ impl CloudEvent {
 }
 
 /// The value of attribute `name` in a list of attributes.
-fn lookup<'a>(attributes: &'a [(String, Value)], name: &str) -> Option<&'a Value> {
+fn lookup<'a>(attributes: &'a [(Name, Value)], name: &str) -> Option<&'a Value> {
     attributes.iter().find(|(member, _)| member == name).map(|(_, value)| value)
 }
 
@@ -216,8 +220,10 @@ impl<'de> Deserialize<'de> for CloudEvent {
         let json::StoredMembers { mut members, mut data } = json::StoredMembers::deserialize(deserializer)?;
         upgrade_stored_0_3(&mut members, &mut data);
         #[cfg(feature = "hydrate")]
-        let checked = stored_invariants(&members)
-            .map(|()| CloudEvent { attributes: members.into_iter().collect(), data });
+        let checked = stored_invariants(&members).map(|()| CloudEvent {
+            attributes: members.into_iter().map(|(k, v)| (Name::Owned(k), v)).collect(),
+            data,
+        });
         #[cfg(not(feature = "hydrate"))]
         let checked = validate::validate(members, data, Origin::Structured, Report::default())
             .map(|validated| validated.event);

@@ -11,7 +11,7 @@ use super::data::Data;
 use super::lint::Rule;
 use super::media_type::{self, DataKind};
 use super::uri::{self, Kind};
-use super::{CloudEvent, Validated, ValidationError, Warning, lookup, time};
+use super::{CloudEvent, Name, Validated, ValidationError, Warning, lookup, time};
 
 /// Where the members came from. Binary mode has already turned headers into string attributes and
 /// the body into data.
@@ -79,13 +79,13 @@ const ATTRIBUTES: [(&str, Option<&str>, ValueRule); 7] = [
 /// Validates `members` (JSON-format member names and values, `data` apart, each name once) and
 /// builds the event with the names of its version: standard attributes in spec order, then
 /// extensions in the order of `members`. Findings already in `report` (from binary-mode header decoding) come first.
-pub(super) fn validate(
-    members: impl IntoIterator<Item = (String, Value)>,
+pub(super) fn validate<K: Into<Name>>(
+    members: impl IntoIterator<Item = (K, Value)>,
     data: Option<Data>,
     origin: Origin,
     mut report: Report,
 ) -> Result<Validated, Vec<ValidationError>> {
-    let mut members = Members(members.into_iter().map(Some).collect());
+    let mut members = Members(members.into_iter().map(|(name, value)| Some((name.into(), value))).collect());
     let mut event = Vec::with_capacity(members.0.len());
     let r = &mut report;
 
@@ -130,7 +130,7 @@ pub(super) fn validate(
 
     let mut data_base64 = None;
     for (name, value) in members.rest() {
-        match name.as_str() {
+        match name.as_ref() {
             "data_base64" => data_base64 = Some(value).filter(|v| !v.is_null()),
             "dataschema" if version == Version::V03 => r.error(
                 "dataschema",
@@ -212,7 +212,7 @@ fn add_data(
     data_base64: Option<Value>,
     origin: Origin,
     r: &mut Report,
-    event: &[(String, Value)],
+    event: &[(Name, Value)],
 ) -> Option<Data> {
     match (data, data_base64) {
         (Some(_), Some(_)) => {
@@ -302,7 +302,7 @@ fn legacy_data(
     data_base64: Option<Value>,
     encoding: Option<String>,
     r: &mut Report,
-    event: &mut Vec<(String, Value)>,
+    event: &mut Vec<(Name, Value)>,
 ) -> Option<Data> {
     if data_base64.is_some() {
         r.error(
@@ -346,34 +346,34 @@ fn legacy_data(
 /// The members not checked yet, in received order. Taking one leaves a hole, so the others keep
 /// their order (which `Map::remove` does not promise: with `preserve_order` it swaps) and nothing
 /// shifts.
-struct Members(Vec<Option<(String, Value)>>);
+struct Members(Vec<Option<(Name, Value)>>);
 
 impl Members {
-    /// The member named `name`, its name's own `String` with it: the event's key, not a copy.
-    fn take(&mut self, name: &str) -> Option<(String, Value)> {
+    /// The member named `name`.
+    fn take(&mut self, name: &str) -> Option<(Name, Value)> {
         let slot = self.0.iter_mut().find(|slot| slot.as_ref().is_some_and(|(member, _)| member == name))?;
         slot.take()
     }
 
     /// The members not taken, in received order.
-    fn rest(self) -> impl Iterator<Item = (String, Value)> {
+    fn rest(self) -> impl Iterator<Item = (Name, Value)> {
         self.0.into_iter().flatten()
     }
 }
 
 /// Removes a standard attribute and returns it when it is a non-empty string of allowed characters;
 /// reports anything else. `required` names what is expected when it must be present. Null means
-/// unset (JSON format §2.2). Gives back the member's name with its value.
+/// unset (JSON format §2.2). Gives back the spec's name, borrowed, with the value.
 fn take_string(
     members: &mut Members,
-    name: &str,
+    name: &'static str,
     r: &mut Report,
     required: Option<&str>,
-) -> Option<(String, String)> {
+) -> Option<(Name, String)> {
     let problem = match members.take(name) {
         Some((_, Value::String(s))) if s.is_empty() => format!("{name}: must not be empty"),
-        Some((key, Value::String(s))) => match check_chars(&s) {
-            Ok(()) => return Some((key, s)),
+        Some((_, Value::String(s))) => match check_chars(&s) {
+            Ok(()) => return Some((Name::Borrowed(name), s)),
             Err(why) => format!("{name}: {why}"),
         },
         Some((_, other @ (Value::Bool(_) | Value::Number(_) | Value::Array(_) | Value::Object(_)))) => {
@@ -392,7 +392,7 @@ fn take_string(
 
 /// An extension attribute: a valid name, and a value of a CloudEvents type that JSON can carry:
 /// string, boolean, or integer in the 32-bit range (JSON format §2.2). Null means unset.
-fn extension(name: String, value: Value, r: &mut Report, event: &mut Vec<(String, Value)>) {
+fn extension(name: Name, value: Value, r: &mut Report, event: &mut Vec<(Name, Value)>) {
     if let Some(why) = name_problem(&name) {
         r.error(&name, why);
         return;
