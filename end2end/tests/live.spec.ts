@@ -165,6 +165,34 @@ test("5,000 events posted as batches are all counted while the DOM keeps few row
   expect(await player.rows.count()).toBeLessThan(120);
 });
 
+test("rows already on screen stay in place when several events arrive above them at once", async ({ page, request }) => {
+  const player = new PlayerPage(page);
+  await player.open();
+  const producer = new Producer(request);
+  await producer.batch(Array.from({ length: 200 }, (_, i) => makeEvent({ id: `old-${i}` })));
+  await expect(player.rows.first().getByTestId("row-id")).toHaveText("old-199");
+  const shown = await player.rows.count();
+  await page.evaluate(() => {
+    const seen = { added: [] as string[], removed: [] as string[] };
+    (window as any).__rows = seen;
+    new MutationObserver((records) => {
+      for (const record of records) {
+        for (const node of record.addedNodes) seen.added.push((node as Element).getAttribute?.("data-id") ?? "");
+        for (const node of record.removedNodes) seen.removed.push((node as Element).getAttribute?.("data-id") ?? "");
+      }
+    }).observe(document.querySelector('[data-testid="event-list"]')!, { childList: true });
+  });
+  // One request, so the five arrive in one frame.
+  await producer.batch(Array.from({ length: 5 }, (_, i) => makeEvent({ id: `new-${i}` })));
+  await expect(player.rows.first().getByTestId("row-id")).toHaveText("new-4");
+  await expect(player.rows).toHaveCount(shown);
+  const { added, removed } = await page.evaluate(() => (window as any).__rows);
+  // The five new rows are added and five old ones leave at the bottom; none of the rest is moved.
+  expect(added).toHaveLength(5);
+  expect(removed).toHaveLength(5);
+  expect(await player.row("old-199").isVisible()).toBe(true);
+});
+
 test("the light leaves green when the server stops and returns when it is back", async ({ page }) => {
   const server = new PlayerProcess(3011, ["--ping-interval", "1s"]);
   await server.start();

@@ -5,6 +5,7 @@ pub mod api;
 pub mod batcher;
 pub mod dom;
 pub mod flight;
+pub mod keyed;
 pub mod session;
 pub mod store;
 pub mod stream;

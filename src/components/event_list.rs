@@ -4,6 +4,7 @@
 //! out of the DOM cannot hold focus), and the arrow, page, Home and End keys move it.
 
 use crate::client::dom::clock;
+use crate::client::keyed::use_keyed_window;
 use crate::client::ui::use_ui;
 use crate::components::empty_state::EmptyState;
 use crate::core::filter::Filter;
@@ -55,6 +56,14 @@ pub fn EventList(filter: RwSignal<Filter>) -> impl IntoView {
         ui.view.with(|v| v.shown_slice(w.first, w.count))
     };
     let active_index = move || active.get().and_then(|id| ui.view.with(|v| v.shown_index(id)));
+    let rows_end = NodeRef::<Div>::new();
+    use_keyed_window(
+        scroller,
+        rows_end,
+        rows,
+        move |row| (row.id(), ui.muted.get_untracked(), row.is_duplicate()),
+        move |row| view! { <EventRow row active /> },
+    );
 
     #[cfg(feature = "hydrate")]
     {
@@ -218,12 +227,8 @@ pub fn EventList(filter: RwSignal<Filter>) -> impl IntoView {
                     <span class="cell badges" role="columnheader"><span class="visually-hidden">"Notes"</span></span>
                 </div>
                 <div aria-hidden="true" style=move || format!("height: {}px", window.get().top_px)></div>
-                <For
-                    each=rows
-                    key=move |row| (row.id(), ui.muted.get_untracked(), row.is_duplicate())
-                    children=move |row| view! { <EventRow row active /> }
-                />
-                <div aria-hidden="true" style=move || format!("height: {}px", window.get().bottom_px)></div>
+                // The rows go here (`use_keyed_window`).
+                <div aria-hidden="true" node_ref=rows_end style=move || format!("height: {}px", window.get().bottom_px)></div>
             </div>
             {move || empty.get().then(|| view! { <EmptyState /> })}
             {move || {

@@ -130,6 +130,29 @@ fn px(rows: usize, row_height_px: u32) -> u32 {
     u32::try_from((rows as u64).saturating_mul(u64::from(row_height_px))).unwrap_or(u32::MAX)
 }
 
+/// What becomes of each row on screen when the window changes from the rows keyed `old` to those
+/// keyed `new` (both in screen order).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Splice {
+    /// Rows that stay keep their order: drop the `old` rows at `removed`, then for each `new` row in
+    /// order, keep the old row at that index or build a new one where it stands. No row that stays
+    /// is moved, however many arrive at once.
+    InPlace { removed: Vec<usize>, rows: Vec<Option<usize>> },
+    /// Rows that stay changed order (never so for a window over one ordered list): rebuild them all.
+    Rebuild,
+}
+
+/// The [`Splice`] from `old` to `new`. Keys are unique within each list. A window holds a screenful
+/// of rows, so keys are compared one by one rather than hashed.
+pub fn splice<K: PartialEq>(old: &[K], new: &[K]) -> Splice {
+    let rows: Vec<Option<usize>> = new.iter().map(|k| old.iter().position(|o| o == k)).collect();
+    if !rows.iter().flatten().is_sorted() {
+        return Splice::Rebuild;
+    }
+    let removed = (0..old.len()).filter(|at| !rows.contains(&Some(*at))).collect();
+    Splice::InPlace { removed, rows }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -271,5 +294,22 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn rows_arriving_above_keep_the_rows_that_stay_in_place() {
+        // Two new rows on top, two old ones scrolled out below.
+        let plan = splice(&[5, 4, 3, 2], &[7, 6, 5, 4]);
+        assert_eq!(plan, Splice::InPlace { removed: vec![2, 3], rows: vec![None, None, Some(0), Some(1)] });
+        // Filtering out a middle row and adding one at the bottom.
+        let plan = splice(&[5, 4, 3], &[5, 3, 2]);
+        assert_eq!(plan, Splice::InPlace { removed: vec![1], rows: vec![Some(0), Some(2), None] });
+        assert_eq!(splice::<u8>(&[], &[]), Splice::InPlace { removed: vec![], rows: vec![] });
+        assert_eq!(splice(&[1, 2], &[]), Splice::InPlace { removed: vec![0, 1], rows: vec![] });
+    }
+
+    #[test]
+    fn rows_that_changed_order_are_rebuilt() {
+        assert_eq!(splice(&[1, 2, 3], &[3, 2, 1]), Splice::Rebuild);
     }
 }
