@@ -46,10 +46,7 @@ pub fn use_keyed_window<T, K, V>(
                 let keys: Vec<K> = items.iter().map(&key).collect();
                 let old: Vec<&K> = shown.iter().map(|(k, _, _)| k).collect();
                 let new: Vec<&K> = keys.iter().collect();
-                let (removed, places) = match splice(&old, &new) {
-                    Splice::InPlace { removed, rows } => (removed, rows),
-                    Splice::Rebuild => ((0..old.len()).collect(), vec![None; new.len()]),
-                };
+                let Splice { removed, rows: places } = splice(&old, &new);
                 let mut old: Vec<Option<_>> = std::mem::take(&mut *shown).into_iter().map(Some).collect();
                 drop_rows(removed.into_iter().filter_map(|at| old[at].take()).collect());
                 // Built from the bottom up, so each new row goes before the row below it.
