@@ -23,7 +23,7 @@ pub struct MemoryLog {
 
 #[derive(Default)]
 struct Inner {
-    entries: VecDeque<Arc<Entry>>,
+    entries: VecDeque<Held>,
     /// Last id issued, kept across clears so ids never repeat.
     last_id: EventId,
     /// Digest of `CloudEvent::duplicate_key` -> (newest history id with that key, how many in the history).
@@ -36,6 +36,19 @@ struct Inner {
     cleared_through: Option<EventId>,
     /// One per run of ids (here, per millisecond), the newest [`MAX_MARKS`], to count missed events.
     marks: VecDeque<Mark>,
+}
+
+/// An event in the history with the digest of its duplicate key, which eviction needs again:
+/// kept rather than hashed a second time under the lock.
+struct Held {
+    entry: Arc<Entry>,
+    key: u64,
+}
+
+impl Held {
+    fn id(&self) -> EventId {
+        self.entry.id()
+    }
 }
 
 fn now_ms() -> u64 {
@@ -108,7 +121,7 @@ impl MemoryLog {
             entry.bytes += request_share;
             let entry = Arc::new(entry);
             inner.bytes += entry.bytes;
-            inner.entries.push_back(Arc::clone(&entry));
+            inner.entries.push_back(Held { entry: Arc::clone(&entry), key });
             while inner.entries.len() > self.capacity
                 || (inner.bytes > self.max_bytes && inner.entries.len() > 1)
             {
@@ -133,12 +146,13 @@ impl MemoryLog {
         let available = end - start;
         let take = range.limit.min(available);
         let (from, to) = if range.from_end { (end - take, end) } else { (start, start + take) };
-        Page { entries: entries.range(from..to).cloned().collect(), has_more: take < available }
+        let entries = entries.range(from..to).map(|held| Arc::clone(&held.entry)).collect();
+        Page { entries, has_more: take < available }
     }
 
     fn get_now(&self, id: EventId) -> Option<Arc<Entry>> {
         let inner = self.lock();
-        inner.entries.binary_search_by_key(&id, |e| e.id()).ok().map(|i| Arc::clone(&inner.entries[i]))
+        inner.entries.binary_search_by_key(&id, Held::id).ok().map(|i| Arc::clone(&inner.entries[i].entry))
     }
 
     fn clear_now(&self) -> usize {
@@ -185,11 +199,9 @@ impl MemoryLog {
 impl Inner {
     /// Removes the oldest entry from the history and returns it, for the caller to free.
     fn evict_oldest(&mut self) -> Option<Arc<Entry>> {
-        let oldest = self.entries.pop_front()?;
+        let Held { entry: oldest, key } = self.entries.pop_front()?;
         self.bytes -= oldest.bytes;
-        if let hash_map::Entry::Occupied(mut seen) =
-            self.keys.entry(oldest.envelope.event.duplicate_key().digest())
-        {
+        if let hash_map::Entry::Occupied(mut seen) = self.keys.entry(key) {
             let (newest, count) = *seen.get();
             if count <= 1 {
                 seen.remove();
