@@ -89,65 +89,26 @@ pub fn TimelineView(filter: RwSignal<Filter>) -> impl IntoView {
 #[component]
 fn TimelineChart(timeline: Timeline, filter: RwSignal<Filter>) -> impl IntoView {
     let width = SLOT * u32::try_from(timeline.buckets.len().max(1)).unwrap_or(u32::MAX / SLOT);
-    let max_total = u64::from(timeline.max_total.max(1));
     let step = timeline.bucket_ms;
-    let types = timeline.types.clone();
-    let bars = timeline
-        .buckets
-        .iter()
-        .filter(|b| b.total > 0)
-        .map(|bucket| {
-            let x = u32::try_from((bucket.start_ms - timeline.start_ms) / step).unwrap_or(0) * SLOT;
-            let start = bucket.start_ms;
-            // Stack from the bottom; cumulative rounding keeps the stack exactly `bar` high.
-            let total = u64::from(bucket.total);
-            let bar = (total * u64::from(HEIGHT) / max_total).max(MIN_BAR);
-            let mut below = 0u64;
-            let segments = bucket
-                .counts
-                .iter()
-                .enumerate()
-                .filter(|(_, n)| **n > 0)
-                .map(|(type_index, n)| {
-                    let bottom = (below * bar / total) as u32;
-                    below += u64::from(*n);
-                    let top = (below * bar / total) as u32;
-                    let colour = colour(&types, type_index);
-                    view! {
-                        <rect x=x + 1 y=HEIGHT - top width=SLOT - 2 height=(top - bottom).max(1) fill=colour />
-                    }
-                })
-                .collect_view();
-            let title = format!("{} · {} events", clock(start as f64), bucket.total);
-            let label = format!("{title}: show only these");
-            let narrow = move || {
-                filter.update(|f| {
-                    f.from_ms = Some(start);
-                    f.to_ms = Some(start + step);
-                })
-            };
-            view! {
-                <g
-                    class="bar"
-                    data-testid="timeline-bar"
-                    role="button"
-                    tabindex="0"
-                    aria-label=label
-                    on:click=move |_| narrow()
-                    on:keydown=move |ev| {
-                        if ev.key() == "Enter" || ev.key() == " " {
-                            ev.prevent_default();
-                            narrow();
-                        }
-                    }
-                >
-                    <title>{title}</title>
-                    <rect class="bar-hit" x=x y=0 width=SLOT height=HEIGHT fill="transparent" />
-                    {segments}
-                </g>
-            }
-        })
-        .collect_view();
+    // The bars go in as one string the browser parses natively: built element by element, the
+    // chart's few hundred nodes cost a tab tens of milliseconds once a second during a burst.
+    let bars = bars_markup(&timeline, clock);
+    // One listener for every bar: the bar under the event names its bucket in `data-start`.
+    let narrow = move |target: Option<leptos::web_sys::EventTarget>| {
+        use wasm_bindgen::JsCast as _;
+        let start = target
+            .and_then(|t| t.dyn_into::<leptos::web_sys::Element>().ok())
+            .and_then(|t| t.closest("[data-start]").ok().flatten())
+            .and_then(|bar| bar.get_attribute("data-start"))
+            .and_then(|start| start.parse::<i64>().ok());
+        if let Some(start) = start {
+            filter.update(|f| {
+                f.from_ms = Some(start);
+                f.to_ms = Some(start + step);
+            });
+        }
+        start.is_some()
+    };
     let legend = timeline
         .types
         .iter()
@@ -169,9 +130,16 @@ fn TimelineChart(timeline: Timeline, filter: RwSignal<Filter>) -> impl IntoView 
             preserveAspectRatio="none"
             role="group"
             aria-label="Events per time bucket"
-        >
-            {bars}
-        </svg>
+            inner_html=bars
+            on:click=move |ev| {
+                narrow(ev.target());
+            }
+            on:keydown=move |ev| {
+                if (ev.key() == "Enter" || ev.key() == " ") && narrow(ev.target()) {
+                    ev.prevent_default();
+                }
+            }
+        ></svg>
         <div class="timeline-axis" aria-hidden="true">
             <span data-testid="timeline-start">{clock(timeline.start_ms as f64)[..8].to_owned()}</span>
             <span data-testid="timeline-end">
@@ -182,5 +150,75 @@ fn TimelineChart(timeline: Timeline, filter: RwSignal<Filter>) -> impl IntoView 
             <span class="legend-step">{format!("per {}", timeline::format_step(step))}</span>
             {legend}
         </div>
+    }
+}
+
+/// The chart's bars as SVG markup: per bucket with events, a `<g>` button with its title, a
+/// transparent hit area and one segment per type, stacked from the bottom. `clock` formats a
+/// bucket's start. The text is times and counts only, never event data.
+fn bars_markup(timeline: &Timeline, clock: impl Fn(f64) -> String) -> String {
+    use std::fmt::Write as _;
+    let max_total = u64::from(timeline.max_total.max(1));
+    let step = timeline.bucket_ms;
+    let mut out = String::with_capacity(timeline.buckets.len() * 512);
+    for bucket in timeline.buckets.iter().filter(|b| b.total > 0) {
+        let x = u32::try_from((bucket.start_ms - timeline.start_ms) / step).unwrap_or(0) * SLOT;
+        let start = bucket.start_ms;
+        let title = format!("{} · {} events", clock(start as f64), bucket.total);
+        let _ = write!(
+            out,
+            r#"<g class="bar" data-testid="timeline-bar" data-start="{start}" role="button" tabindex="0" aria-label="{title}: show only these"><title>{title}</title><rect class="bar-hit" x="{x}" y="0" width="{SLOT}" height="{HEIGHT}" fill="transparent"/>"#
+        );
+        // Cumulative rounding keeps the stack exactly `bar` high.
+        let total = u64::from(bucket.total);
+        let bar = (total * u64::from(HEIGHT) / max_total).max(MIN_BAR);
+        let mut below = 0u64;
+        for (type_index, n) in bucket.counts.iter().enumerate().filter(|(_, n)| **n > 0) {
+            let bottom = (below * bar / total) as u32;
+            below += u64::from(*n);
+            let top = (below * bar / total) as u32;
+            let _ = write!(
+                out,
+                r#"<rect x="{}" y="{}" width="{}" height="{}" fill="{}"/>"#,
+                x + 1,
+                HEIGHT - top,
+                SLOT - 2,
+                (top - bottom).max(1),
+                colour(&timeline.types, type_index)
+            );
+        }
+        out.push_str("</g>");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The `height`s of a bar's segments (every rect after its hit area).
+    fn segment_heights(bar: &str) -> Vec<u32> {
+        bar.split("<rect ")
+            .skip(2)
+            .map(|rect| {
+                rect.split("height=\"").nth(1).and_then(|h| h.split('"').next()).unwrap().parse().unwrap()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn one_button_per_bucket_with_events_stacked_to_its_share_of_the_tallest() {
+        let events = [(0, "a"), (10, "b"), (20, "a"), (2_500, "a")];
+        let timeline = timeline::build(events, 0, 3_000, 3, MAX_TYPES);
+        let markup = bars_markup(&timeline, |ms| format!("t{ms}"));
+        let bars: Vec<&str> = markup.split("</g>").filter(|bar| !bar.is_empty()).collect();
+        assert_eq!(bars.len(), 2, "the empty middle bucket draws nothing: {markup}");
+        assert_eq!(markup.matches(r#"data-testid="timeline-bar""#).count(), 2);
+        assert!(bars[0].contains(r#"data-start="0""#) && bars[1].contains(r#"data-start="2000""#));
+        assert!(bars[0].contains(r#"aria-label="t0 · 3 events: show only these""#));
+        assert!(bars[0].contains("<title>t0 · 3 events</title>"));
+        assert_eq!(segment_heights(bars[0]), [373, 187], "two of a, one of b, filling the height");
+        assert_eq!(segment_heights(bars[1]), [186], "one third of the tallest");
+        assert!(bars[1].contains(&format!(r#"fill="{}""#, PALETTE[0])), "a keeps its colour");
     }
 }

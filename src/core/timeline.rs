@@ -110,7 +110,8 @@ pub fn build<'a>(
     let mut names: Vec<&'a str> = Vec::new();
     let mut totals: Vec<u64> = Vec::new();
     let mut index: HashMap<&'a str, usize> = HashMap::new();
-    let mut hits: Vec<(usize, usize)> = Vec::new();
+    let events = events.into_iter();
+    let mut hits: Vec<(usize, usize)> = Vec::with_capacity(events.size_hint().0);
     for (ms, ty) in events {
         if ms < from_ms || ms >= to_ms {
             continue;
