@@ -10,10 +10,10 @@
 // opened) holds `/stream` and relays the frames to the others over a BroadcastChannel; stderr says
 // so when the Web Lock does not show one holder and the rest waiting. Each tab observes its own
 // long tasks and frames on its own clock; the figures printed and the rows are the worst over the
-// tabs, and `per_tab` has each tab's. Headless Chromium reports every page as visible and focused
-// and runs its animation frames at the full rate, so each tab renders as a tab in view would (two
-// windows side by side), not as a throttled background tab; a tab that is not visible is named on
-// stderr.
+// tabs, and `per_tab` has each tab's. Headless Chromium reports every page as visible and focused,
+// but only the tab opened last draws at the full frame rate: the first draws about once a second
+// (its long animation frames last about 1 s), as a throttled tab would, so it gets each second's
+// events in one frame. A tab that is not visible is named on stderr.
 //
 // Prints one JSON line of figures. A timed browser scenario belongs here, not in the test suite.
 import { args, grouped, openPlayer, row, sleep, withPlayer, writeRows } from "./common.mjs";

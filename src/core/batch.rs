@@ -54,6 +54,20 @@ impl<T> FrameBatch<T> {
         if self.paused { Vec::new() } else { std::mem::take(&mut self.items) }
     }
 
+    /// Like [`drain`], but at most the oldest `limit` items. When more are pending they stay,
+    /// and the flush still counts as scheduled: the caller flushes them next, in a task of its own.
+    /// A tab that drew nothing for a while (in the background, or throttled) finds thousands
+    /// waiting, and handing them all over at once is one long task.
+    ///
+    /// [`drain`]: FrameBatch::drain
+    pub fn drain_up_to(&mut self, limit: usize) -> Vec<T> {
+        if self.paused || self.items.len() <= limit {
+            return self.drain();
+        }
+        let rest = self.items.split_off(limit);
+        std::mem::replace(&mut self.items, rest)
+    }
+
     /// Number of pending items.
     pub fn len(&self) -> usize {
         self.items.len()
@@ -121,6 +135,29 @@ mod tests {
         b.push("d");
         assert_eq!(b.drain(), ["a", "b", "c", "d"]);
         assert!(b.is_empty());
+    }
+
+    #[test]
+    fn a_limited_drain_hands_over_the_oldest_and_keeps_the_flush_scheduled_for_the_rest() {
+        let mut b = FrameBatch::new();
+        assert!(b.extend(0..5));
+        assert_eq!(b.drain_up_to(2), [0, 1]);
+        assert!(!b.push(5), "the rest is still to be flushed: no second frame is asked for");
+        assert_eq!(b.drain_up_to(2), [2, 3]);
+        assert_eq!(b.drain_up_to(2), [4, 5]);
+        assert!(b.is_empty());
+        assert!(b.push(6), "all handed over: the next push asks again");
+    }
+
+    #[test]
+    fn a_limited_drain_while_paused_hands_over_nothing_and_resume_asks_again() {
+        let mut b = FrameBatch::new();
+        b.extend(0..5);
+        b.pause();
+        assert!(b.drain_up_to(2).is_empty());
+        assert_eq!(b.len(), 5);
+        assert!(b.resume());
+        assert_eq!(b.drain_up_to(10), [0, 1, 2, 3, 4]);
     }
 
     #[test]
