@@ -173,6 +173,28 @@ pub struct Accepted {
     pub ids: Vec<EventId>,
 }
 
+impl Accepted {
+    /// The body as serde writes it (`{"accepted":1,"ids":["…"]}`), written directly: it answers
+    /// nearly every ingest request, and serde's map and string escaping cost as much as the rest
+    /// of the answer. Ids are digits and a dash, so nothing needs escaping.
+    pub fn to_json(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(26 + self.ids.len() * 24);
+        out.extend_from_slice(br#"{"accepted":"#);
+        out.extend_from_slice(itoa::Buffer::new().format(self.accepted).as_bytes());
+        out.extend_from_slice(br#","ids":["#);
+        for (i, id) in self.ids.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.push(b'"');
+            out.extend_from_slice(id.text().as_str().as_bytes());
+            out.push(b'"');
+        }
+        out.extend_from_slice(b"]}");
+        out
+    }
+}
+
 /// `POST /api/send` body.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -454,6 +476,22 @@ pub struct PreviewedEvent {
 mod tests {
     use super::*;
     use serde::de::DeserializeOwned;
+
+    #[test]
+    fn the_accepted_body_is_what_serde_writes() {
+        let ids = [
+            EventId::new(1_733_000_000_000, 0),
+            EventId::new(1_733_000_000_001, 17),
+            EventId::new(0, u64::MAX),
+        ];
+        for n in 0..=ids.len() {
+            let accepted = Accepted { accepted: n, ids: ids[..n].to_vec() };
+            assert_eq!(
+                String::from_utf8(accepted.to_json()).unwrap(),
+                serde_json::to_string(&accepted).unwrap()
+            );
+        }
+    }
     use serde_json::{Value, json};
     use std::fmt::Debug;
     use std::sync::Arc;

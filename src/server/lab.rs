@@ -256,7 +256,12 @@ fn unavailable(error: redis::RedisError) -> LogError {
 pub fn respond(answer: &Answer, accepted: Accepted) -> Response {
     let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::ACCEPTED);
     let mut response = match &answer.kind {
-        AnswerKind::Accepted => (status, Json(accepted)).into_response(),
+        AnswerKind::Accepted => {
+            let mut response = Response::new(accepted.to_json().into());
+            *response.status_mut() = status;
+            response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            response
+        }
         AnswerKind::Status { body, content_type } => {
             (status, [(header::CONTENT_TYPE, content_type.as_str())], body.clone()).into_response()
         }
