@@ -476,6 +476,9 @@ pub struct PreviewedEvent {
 mod tests {
     use super::*;
     use serde::de::DeserializeOwned;
+    use serde_json::{Value, json};
+    use std::fmt::Debug;
+    use std::sync::Arc;
 
     #[test]
     fn the_accepted_body_is_what_serde_writes() {
@@ -492,9 +495,6 @@ mod tests {
             );
         }
     }
-    use serde_json::{Value, json};
-    use std::fmt::Debug;
-    use std::sync::Arc;
 
     /// `value` survives a round trip, serializes to exactly `literal` (so a renamed or dropped
     /// member fails here), and `literal` reads back as `value`.
