@@ -24,7 +24,7 @@ pub fn use_keyed_window<T, K, V>(
 {
     #[cfg(feature = "hydrate")]
     {
-        use crate::core::viewport::{Splice, splice};
+        use crate::core::viewport::splice;
         use std::cell::RefCell;
         use std::rc::Rc;
 
@@ -46,9 +46,8 @@ pub fn use_keyed_window<T, K, V>(
                 let keys: Vec<K> = items.iter().map(&key).collect();
                 let old: Vec<&K> = shown.iter().map(|(k, _, _)| k).collect();
                 let new: Vec<&K> = keys.iter().collect();
-                let Splice { removed, rows: places } = splice(&old, &new);
+                let places = splice(&old, &new);
                 let mut old: Vec<Option<_>> = std::mem::take(&mut *shown).into_iter().map(Some).collect();
-                drop_rows(removed.into_iter().filter_map(|at| old[at].take()).collect());
                 // Built from the bottom up, so each new row goes before the row below it.
                 let mut next: Shown<K, V::State> = Vec::with_capacity(keys.len());
                 for ((item, key), place) in items.into_iter().zip(keys).zip(places).rev() {
@@ -70,6 +69,8 @@ pub fn use_keyed_window<T, K, V>(
                 }
                 next.reverse();
                 *shown = next;
+                // The old rows no new row kept.
+                drop_rows(old.into_iter().flatten().collect());
             }
         });
         let shown = send_wrapper::SendWrapper::new(shown);

@@ -131,25 +131,14 @@ fn px(rows: usize, row_height_px: u32) -> u32 {
 }
 
 /// What becomes of each row on screen when the window changes from the rows keyed `old` to those
-/// keyed `new` (both in screen order): drop the `old` rows at `removed`, then for each `new` row in
-/// order, keep the old row at that index or build a new one where it stands. Rows that stay keep
-/// their order in a window over one ordered list, so none is moved, however many arrive at once; if
-/// they ever changed order, every row is built anew.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Splice {
-    pub removed: Vec<usize>,
-    pub rows: Vec<Option<usize>>,
-}
-
-/// The [`Splice`] from `old` to `new`. Keys are unique within each list. A window holds a screenful
-/// of rows, so keys are compared one by one rather than hashed.
-pub fn splice<K: PartialEq>(old: &[K], new: &[K]) -> Splice {
+/// keyed `new` (both in screen order): for each `new` row in order, the index of the `old` row kept
+/// for it, or `None` to build one where it stands; the `old` rows named nowhere leave. Rows that
+/// stay keep their order in a window over one ordered list, so none is moved, however many arrive
+/// at once; if they ever changed order, every row is built anew. Keys are unique within each list.
+/// A window holds a screenful of rows, so keys are compared one by one rather than hashed.
+pub fn splice<K: PartialEq>(old: &[K], new: &[K]) -> Vec<Option<usize>> {
     let rows: Vec<Option<usize>> = new.iter().map(|k| old.iter().position(|o| o == k)).collect();
-    if !rows.iter().flatten().is_sorted() {
-        return Splice { removed: (0..old.len()).collect(), rows: vec![None; new.len()] };
-    }
-    let removed = (0..old.len()).filter(|at| !rows.contains(&Some(*at))).collect();
-    Splice { removed, rows }
+    if rows.iter().flatten().is_sorted() { rows } else { vec![None; new.len()] }
 }
 
 #[cfg(test)]
@@ -295,20 +284,27 @@ mod tests {
         }
     }
 
+    /// The old rows a splice lets go: those no new row keeps.
+    fn removed(old: usize, rows: &[Option<usize>]) -> Vec<usize> {
+        (0..old).filter(|at| !rows.contains(&Some(*at))).collect()
+    }
+
     #[test]
     fn rows_arriving_above_keep_the_rows_that_stay_in_place() {
         // Two new rows on top, two old ones scrolled out below.
-        let plan = splice(&[5, 4, 3, 2], &[7, 6, 5, 4]);
-        assert_eq!(plan, Splice { removed: vec![2, 3], rows: vec![None, None, Some(0), Some(1)] });
+        let rows = splice(&[5, 4, 3, 2], &[7, 6, 5, 4]);
+        assert_eq!((removed(4, &rows), rows), (vec![2, 3], vec![None, None, Some(0), Some(1)]));
         // Filtering out a middle row and adding one at the bottom.
-        let plan = splice(&[5, 4, 3], &[5, 3, 2]);
-        assert_eq!(plan, Splice { removed: vec![1], rows: vec![Some(0), Some(2), None] });
-        assert_eq!(splice::<u8>(&[], &[]), Splice { removed: vec![], rows: vec![] });
-        assert_eq!(splice(&[1, 2], &[]), Splice { removed: vec![0, 1], rows: vec![] });
+        let rows = splice(&[5, 4, 3], &[5, 3, 2]);
+        assert_eq!((removed(3, &rows), rows), (vec![1], vec![Some(0), Some(2), None]));
+        assert_eq!(splice::<u8>(&[], &[]), vec![]);
+        let rows = splice(&[1, 2], &[]);
+        assert_eq!((removed(2, &rows), rows), (vec![0, 1], vec![]));
     }
 
     #[test]
     fn rows_that_changed_order_are_rebuilt() {
-        assert_eq!(splice(&[1, 2, 3], &[3, 2, 1]), Splice { removed: vec![0, 1, 2], rows: vec![None; 3] });
+        let rows = splice(&[1, 2, 3], &[3, 2, 1]);
+        assert_eq!((removed(3, &rows), rows), (vec![0, 1, 2], vec![None; 3]));
     }
 }
